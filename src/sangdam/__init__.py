@@ -1,0 +1,1 @@
+"""Sangdam: open-source customer-support chat."""

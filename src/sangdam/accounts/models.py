@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sangdam.db import Base, Id, UtcDateTime, utcnow
+
+
+class User(Base):
+    """A person who can sign in; their roles live on workspace memberships (agents)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # "ko" or "en": the inbox speaks the agent's language, not the browser's.
+    locale: Mapped[str] = mapped_column(String(8), default="ko")
+    # Bumped on password change; sessions minted under an older value are dead.
+    auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in browser. Only a hash of the cookie value is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    auth_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+
+
+class LoginFailure(Base):
+    """Failed sign-ins, kept in the database so every process sees the same count."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # sha256 of "email|client address": the limit applies per account and source.
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

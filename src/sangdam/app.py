@@ -1,0 +1,134 @@
+"""The ASGI application: settings, database, realtime, routers and error handling."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sangdam.config import Settings
+from sangdam.db import Database
+from sangdam.errors import SangdamError
+from sangdam.realtime.service import Realtime
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+class Sangdam:
+    """Everything a request handler may need, created once per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings)
+        self.realtime = Realtime(settings)
+        self.db.on_commit(self.realtime.publish_committed)
+
+    async def start(self) -> None:
+        await self.realtime.start()
+
+    async def stop(self) -> None:
+        await self.realtime.stop()
+        await self.db.dispose()
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(part) for part in error["loc"] if part != "body") or "request"
+        problems.append(f"{where}: {error['msg']}")
+    return "The request is not valid: " + "; ".join(problems) + "."
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    sangdam = Sangdam(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await sangdam.start()
+        try:
+            yield
+        finally:
+            await sangdam.stop()
+
+    app = FastAPI(
+        title="Sangdam API",
+        version="1",
+        description="Conversations, messages and contacts of a Sangdam workspace. "
+        "Authenticate with `Authorization: Bearer <workspace API token>`.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.sangdam = sangdam
+
+    @app.exception_handler(SangdamError)
+    async def _sangdam_error(_request: Request, exc: SangdamError) -> JSONResponse:
+        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"code": "invalid", "message": _validation_message(exc)}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = "Nothing is at this address." if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse(
+            {"code": "not_found" if exc.status_code == 404 else "http_error", "message": message},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity conflict: %s", exc.orig)
+        return JSONResponse(
+            {"code": "conflict", "message": "Another request changed this at the same time. Try again."},
+            status_code=409,
+        )
+
+    from sangdam.accounts.api import router as accounts_router
+    from sangdam.contacts.api import router as contacts_router
+    from sangdam.conversations.api import router as conversations_router
+    from sangdam.messages.api import router as messages_router
+    from sangdam.realtime.api import router as realtime_router
+    from sangdam.web.pages import router as pages_router
+    from sangdam.widget.api import router as widget_router
+    from sangdam.workspaces.api import router as workspaces_router
+
+    for router in (
+        accounts_router,
+        workspaces_router,
+        conversations_router,
+        messages_router,
+        contacts_router,
+        widget_router,
+        realtime_router,
+        pages_router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if not request.url.path.startswith("/widget/"):
+            # The widget frame is meant to be embedded by customers' sites; nothing else is.
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

@@ -1,0 +1,122 @@
+"""Typed settings: one object, nested groups, environment prefix ``SANGDAM_``.
+
+``SANGDAM_DATABASE_URL`` and ``SANGDAM_REDIS_URL`` switch between the embedded
+default (SQLite, one process, in-memory fan-out) and the scale-out setup
+(PostgreSQL + Redis, many processes). Nested groups use a double underscore:
+``SANGDAM_REALTIME__MAX_MESSAGE_CHARS=8000``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerSettings(BaseModel):
+    # Loopback by default so a first run never exposes an unconfigured instance.
+    host: str = "127.0.0.1"
+    # 8000 is what most Python web tools use; nothing else in Sangdam listens.
+    port: int = 8000
+    # Where browsers reach this instance; used for links in printed URLs and
+    # for the WebSocket origin check. Empty means "http://{host}:{port}".
+    public_url: str = ""
+    # Behind a TLS-terminating proxy cookies must be Secure; locally they can't be.
+    secure_cookies: bool = False
+    # Spoofable headers (X-Forwarded-For) are trusted only from these proxies.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+
+class RealtimeSettings(BaseModel):
+    # Long enough for a detailed customer question, short enough that one
+    # frame can't balloon memory or the agent's screen.
+    max_message_chars: int = 5000
+    # A WebSocket frame larger than this is refused before it is parsed.
+    max_frame_bytes: int = 64 * 1024
+    # Per-workspace events kept for agent resume; a client further behind
+    # resynchronises from a snapshot instead.
+    history_size: int = 5000
+    # Below the 60 s idle cut of common NATs and proxies (Zulip uses 45 s).
+    heartbeat_seconds: float = 25.0
+    # A socket silent for this long is considered dead and closed.
+    idle_timeout_seconds: float = 75.0
+    # A socket that hasn't authenticated by then is closed.
+    auth_timeout_seconds: float = 10.0
+
+
+class SecuritySettings(BaseModel):
+    # Failed logins allowed per email+address before a pause (OWASP guidance).
+    login_max_failures: int = 5
+    # How long that pause lasts.
+    login_window_seconds: int = 15 * 60
+    # Agent sessions last a working fortnight; a password change ends them all.
+    session_days: int = 14
+
+
+class DemoSettings(BaseModel):
+    # `sangdam run` seeds a demo workspace on first start so there is something to click.
+    seed: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SANGDAM_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    # Embedded default: one SQLite file next to where Sangdam was started.
+    database_url: str = "sqlite:///./var/sangdam.sqlite3"
+    # Unset: fan-out stays in this process. Set it to scale out across processes.
+    redis_url: str | None = None
+    # SQLite durability: FULL fsyncs every commit, so an acknowledged message
+    # survives power loss, not only a crash. NORMAL trades that for speed.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Connections per process to PostgreSQL; two cores rarely need more.
+    database_pool_size: int = 20
+    # Log level for the console.
+    log_level: str = "info"
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @cached_property
+    def async_database_url(self) -> str:
+        """The URL with the async driver SQLAlchemy needs."""
+        url = self.database_url
+        for prefix, driver in (
+            ("postgresql+asyncpg://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(prefix):
+                return driver + url[len(prefix) :]
+        raise ValueError(
+            f"SANGDAM_DATABASE_URL must start with sqlite:// or postgresql://, got {url!r}"
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.async_database_url.split(":///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
+    @property
+    def base_url(self) -> str:
+        return (self.server.public_url or f"http://{self.server.host}:{self.server.port}").rstrip(
+            "/"
+        )

@@ -1,0 +1,161 @@
+"""Database engine, declarative base, and the transaction boundary.
+
+One transaction per request or per WebSocket command: ``Database.transaction``
+opens it, commits it, and only then hands the events that the services
+collected to the publisher. Services never commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from sangdam.config import Settings
+
+# Stable constraint names so Alembic migrations can refer to them on both engines.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every engine (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use sangdam.db.utcnow()")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def import_models() -> None:
+    """Import every domain's models so the metadata is complete (migrations, tests)."""
+    from sangdam.accounts import models as _accounts  # noqa: F401
+    from sangdam.contacts import models as _contacts  # noqa: F401
+    from sangdam.conversations import models as _conversations  # noqa: F401
+    from sangdam.inboxes import models as _inboxes  # noqa: F401
+    from sangdam.messages import models as _messages  # noqa: F401
+    from sangdam.workspaces import models as _workspaces  # noqa: F401
+
+
+AfterCommit = Callable[[list[Any]], Awaitable[None]]
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = settings.async_database_url
+    if settings.is_sqlite:
+        path = settings.sqlite_path()
+        if path is None:
+            # Each pooled connection would get its own empty in-memory database.
+            raise ValueError("SANGDAM_DATABASE_URL must name a SQLite file, not :memory:")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        synchronous = settings.sqlite_synchronous
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+class Database:
+    """Owns the engine and the transaction boundary."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or create_engine(settings)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; queueing writers here instead of in
+        # SQLite's busy loop keeps latency fair and avoids "database is locked".
+        self._write_lock = asyncio.Lock() if settings.is_sqlite else None
+        self._after_commit: list[AfterCommit] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def on_commit(self, callback: AfterCommit) -> None:
+        """Register a callback that receives the events of every committed transaction."""
+        self._after_commit.append(callback)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A read-write transaction; events collected in it are published after commit."""
+        lock = self._write_lock or contextlib.nullcontext()
+        async with lock:
+            async with self.sessions() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+        collected: list[Any] = session.info.pop("events", [])
+        if collected:
+            for callback in self._after_commit:
+                await callback(collected)
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session: anything it might write is rolled back."""
+        async with self.sessions() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+                session.info.pop("events", None)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def collect_event(session: AsyncSession, item: Any) -> None:
+    """Queue an event to publish once the session's transaction commits."""
+    session.info.setdefault("events", []).append(item)

@@ -1,0 +1,44 @@
+"""Repository base: every query is scoped to one workspace.
+
+A domain repository subclasses ``WorkspaceRepository`` and builds its queries
+with ``self.select(Model)`` / ``self.scoped(stmt, Model)``; the tenant filter
+is added there, so a query that forgets it can't be written by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sangdam.errors import NotFound
+
+M = TypeVar("M")
+
+
+class WorkspaceRepository:
+    def __init__(self, session: AsyncSession, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    def select(self, model: type[M]) -> Select[tuple[M]]:
+        return select(model).where(model.workspace_id == self.workspace_id)  # type: ignore[attr-defined]
+
+    def scoped(self, stmt: Select[Any], *models: Any) -> Select[Any]:
+        for model in models:
+            stmt = stmt.where(model.workspace_id == self.workspace_id)
+        return stmt
+
+    async def get_scoped(self, model: type[M], row_id: int, what: str) -> M:
+        row = (await self.session.execute(self.select(model).where(model.id == row_id))).scalar()  # type: ignore[attr-defined]
+        if row is None:
+            raise NotFound(f"{what} {row_id} does not exist in this workspace.")
+        return row
+
+    def add(self, row: Any) -> None:
+        if getattr(row, "workspace_id", None) is None:
+            row.workspace_id = self.workspace_id
+        elif row.workspace_id != self.workspace_id:
+            raise ValueError("row belongs to another workspace")
+        self.session.add(row)

@@ -1,0 +1,67 @@
+"""Agent endpoints for messages: history and sending replies and notes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
+from sangdam.conversations.service import load
+from sangdam.messages.models import MessageKind, SenderType
+from sangdam.messages.repository import MessageRepository
+from sangdam.messages.schemas import MessageIn, MessageOut, MessagePage
+from sangdam.messages.service import send_message
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["messages"])
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=MessagePage)
+async def list_messages(
+    context: CurrentAgent,
+    session: Session,
+    conversation_id: int,
+    after_seq: int | None = Query(default=None, ge=0, description="Catch up: messages after this seq"),
+    before_seq: int | None = Query(default=None, ge=1, description="Scroll back: messages before this seq"),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> MessagePage:
+    await load(session, context.workspace_id, conversation_id)
+    messages = await MessageRepository(session, context.workspace_id).page(
+        conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit + 1
+    )
+    has_more = len(messages) > limit
+    if has_more:
+        messages = messages[:limit] if after_seq is not None else messages[1:]
+    return MessagePage(
+        messages=[MessageOut.model_validate(m) for m in messages], has_more=has_more
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessageOut,
+    status_code=201,
+    responses={200: {"description": "A retry: the message sent earlier with this client_id"}},
+)
+async def post_message(
+    context: CurrentAgent,
+    session: Session,
+    conversation_id: int,
+    payload: MessageIn,
+    response: Response,
+    settings: AppSettings,
+) -> MessageOut:
+    conversation, contact = await load(session, context.workspace_id, conversation_id, for_update=True)
+    message, created = await send_message(
+        session,
+        conversation,
+        contact,
+        sender_type=SenderType.AGENT,
+        sender_id=context.agent.id,
+        sender_name=context.agent.display_name,
+        body=payload.body,
+        client_id=payload.client_id,
+        max_chars=settings.realtime.max_message_chars,
+        kind=MessageKind.NOTE if payload.private else MessageKind.TEXT,
+    )
+    if not created:
+        response.status_code = 200
+    return MessageOut.model_validate(message)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from sangdam.kit.repository import WorkspaceRepository
+from sangdam.messages.models import Message, MessageKind
+
+
+class MessageRepository(WorkspaceRepository):
+    async def by_client_id(self, sender_type: str, sender_id: int | None, client_id: str) -> Message | None:
+        stmt = self.select(Message).where(
+            Message.sender_type == sender_type,
+            Message.sender_id == sender_id,
+            Message.client_id == client_id,
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    async def page(
+        self,
+        conversation_id: int,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 50,
+        public_only: bool = False,
+    ) -> list[Message]:
+        """Messages in seq order: after a seq (catching up) or before one (scrolling back)."""
+        stmt = self.select(Message).where(Message.conversation_id == conversation_id)
+        if public_only:
+            stmt = stmt.where(Message.kind != MessageKind.NOTE.value)
+        if after_seq is not None:
+            stmt = stmt.where(Message.seq > after_seq).order_by(Message.seq).limit(limit)
+            return list((await self.session.execute(stmt)).scalars())
+        if before_seq is not None:
+            stmt = stmt.where(Message.seq < before_seq)
+        stmt = stmt.order_by(Message.seq.desc()).limit(limit)
+        return list(reversed(list((await self.session.execute(stmt)).scalars())))

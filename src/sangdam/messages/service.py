@@ -1,0 +1,164 @@
+"""Sending messages: sequence numbers, idempotency, and the events that follow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sangdam.contacts.models import Contact
+from sangdam.conversations.models import Conversation, Status
+from sangdam.conversations.schemas import agent_view, visitor_view
+from sangdam.db import utcnow
+from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
+from sangdam.events.schemas import Event, EventType
+from sangdam.events.service import emit
+from sangdam.kit.secrets import content_hash
+from sangdam.messages.models import Message, MessageKind, SenderType
+from sangdam.messages.repository import MessageRepository
+from sangdam.messages.schemas import MessageOut, VisitorMessageOut, check_client_id
+
+PREVIEW_CHARS = 140
+
+
+def validate_body(body: object, max_chars: int) -> str:
+    if not isinstance(body, str):
+        raise BadRequest("The message body must be text.", code="invalid_body")
+    if not body.strip():
+        raise BadRequest("The message is empty. Type something before sending.", code="empty_body")
+    if len(body) > max_chars:
+        raise PayloadTooLarge(
+            f"The message is {len(body)} characters long; the limit is {max_chars}. "
+            "Split it into several messages.",
+            code="message_too_long",
+            limit=max_chars,
+        )
+    return body
+
+
+def agent_message(message: Message) -> dict[str, Any]:
+    return MessageOut.model_validate(message).model_dump(mode="json")
+
+
+def visitor_message(message: Message) -> dict[str, Any] | None:
+    """The customer's copy of a message, or None for internal notes."""
+    if message.kind == MessageKind.NOTE.value:
+        return None
+    view = VisitorMessageOut.model_validate(message)
+    if message.sender_type != SenderType.CONTACT.value:
+        view.client_id = None
+    return view.model_dump(mode="json")
+
+
+async def send_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    *,
+    sender_type: SenderType,
+    sender_id: int | None,
+    sender_name: str,
+    body: object,
+    client_id: str | None,
+    max_chars: int,
+    kind: MessageKind = MessageKind.TEXT,
+    content: dict[str, Any] | None = None,
+) -> tuple[Message, bool]:
+    """Append a message to a locked conversation. Returns (message, created).
+
+    A retry with the same ``client_id`` and content returns the original
+    message and changes nothing; the same id with other content is refused.
+    The caller must have loaded ``conversation`` with ``for_update=True`` so
+    concurrent senders take seqs one after another.
+    """
+    text = validate_body(body, max_chars)
+    try:
+        check_client_id(client_id)
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="invalid_client_id") from None
+    content = content or {}
+    digest = content_hash(conversation.id, kind.value, text, sorted(content.items()))
+    repository = MessageRepository(session, conversation.workspace_id)
+    if client_id is not None:
+        existing = await repository.by_client_id(sender_type.value, sender_id, client_id)
+        if existing is not None:
+            if existing.content_hash != digest:
+                raise Conflict(
+                    f"client_id {client_id!r} was already used for a different message. "
+                    "Use a new client_id for each new message.",
+                    code="idempotency_conflict",
+                )
+            return existing, False
+
+    now = utcnow()
+    conversation.last_seq += 1
+    conversation.version += 1
+    conversation.last_activity_at = now
+    message = Message(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        kind=kind.value,
+        sender_type=sender_type.value,
+        sender_id=sender_id,
+        sender_name=sender_name,
+        client_id=client_id,
+        content_hash=digest,
+        body=text,
+        content=content,
+        created_at=now,
+    )
+    repository.add(message)
+    if kind != MessageKind.NOTE:
+        conversation.last_message_preview = " ".join(text.split())[:PREVIEW_CHARS]
+        conversation.last_message_sender = sender_type.value
+    if sender_type == SenderType.CONTACT:
+        if conversation.status != Status.OPEN.value:
+            conversation.status = Status.OPEN.value
+            conversation.resolved_at = None
+        if conversation.waiting_since is None:
+            conversation.waiting_since = now
+        conversation.contact_last_seen_seq = conversation.last_seq
+    elif sender_type == SenderType.AGENT and kind == MessageKind.TEXT:
+        conversation.waiting_since = None
+    await session.flush()
+
+    emit(
+        session,
+        Event(
+            type=EventType.MESSAGE_CREATED,
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            data={"message": agent_message(message)},
+            visitor_data=(
+                None if (public := visitor_message(message)) is None else {"message": public}
+            ),
+        ),
+    )
+    emit_conversation_updated(
+        session, conversation, contact, visible_to_visitor=kind != MessageKind.NOTE
+    )
+    return message, True
+
+
+def emit_conversation_updated(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact | None,
+    *,
+    created: bool = False,
+    visible_to_visitor: bool = True,
+) -> None:
+    emit(
+        session,
+        Event(
+            type=EventType.CONVERSATION_CREATED if created else EventType.CONVERSATION_UPDATED,
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            data={"conversation": agent_view(conversation, contact)},
+            visitor_data=(
+                {"conversation": visitor_view(conversation)} if visible_to_visitor else None
+            ),
+        ),
+    )

@@ -1,0 +1,354 @@
+"""WebSocket endpoints: authenticate, subscribe, resume, forward, heartbeat.
+
+Both endpoints apply the same checks as HTTP: agents must belong to the
+workspace they ask for (cookie sessions also need a same-origin request),
+visitors only ever reach their own contact's conversations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+from starlette.websockets import WebSocketState
+
+from sangdam.auth.dependencies import AgentContext, bearer, resolve_agent, sangdam
+from sangdam.contacts.models import Contact
+from sangdam.contacts.service import authenticate_visitor, record_visit
+from sangdam.conversations.service import (
+    load,
+    mark_read_by_agent,
+    mark_read_by_contact,
+    start_conversation,
+)
+from sangdam.conversations.schemas import visitor_view
+from sangdam.errors import BadRequest, NotFound, SangdamError
+from sangdam.events.schemas import Event, EventType
+from sangdam.inboxes.models import Inbox
+from sangdam.messages.models import MessageKind, SenderType
+from sangdam.messages.service import agent_message, send_message, visitor_message
+from sangdam.realtime import protocol
+from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
+from sangdam.widget.service import missed_messages, own_conversation
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _error(exc: SangdamError, ref: str | None = None) -> dict[str, Any]:
+    return {"type": "error", "ref": ref, **exc.as_dict()}
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """Browsers always send Origin; a cookie-authenticated socket must come from our pages."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {urlsplit(sangdam(websocket).settings.base_url).netloc}
+    host = websocket.headers.get("host")
+    if host:
+        allowed.add(host)
+    return urlsplit(origin).netloc in allowed
+
+
+async def _refuse(websocket: WebSocket, exc: SangdamError, code: int) -> None:
+    await websocket.accept()
+    await websocket.send_bytes(orjson.dumps(_error(exc)))
+    await websocket.close(code=code, reason=exc.code)
+
+
+async def _receive(websocket: WebSocket, connection: Connection | None, limit: int) -> Any:
+    """The next frame as JSON; raises BadRequest for a frame we can't read."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if connection is not None:
+        connection.last_received = time.monotonic()
+    raw = message.get("text")
+    if raw is None:
+        raw = message.get("bytes") or b""
+    if len(raw) > limit:
+        raise BadRequest(
+            f"The frame is {len(raw)} bytes; frames are limited to {limit} bytes.",
+            code="frame_too_large",
+        )
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("The frame is not valid JSON.", code="bad_frame") from None
+
+
+async def _serve(websocket: WebSocket, connection: Connection, handle: Any) -> None:
+    """Read frames until the socket closes; a bad frame gets an error, not a disconnect."""
+    app = sangdam(websocket)
+    limit = app.settings.realtime.max_frame_bytes
+    try:
+        while True:
+            ref = None
+            try:
+                data = await _receive(websocket, connection, limit)
+                if isinstance(data, dict) and isinstance(data.get("ref"), str):
+                    ref = data["ref"][:64]
+                try:
+                    frame = protocol.client_frame.validate_python(data)
+                except ValidationError as exc:
+                    raise BadRequest(protocol.describe(exc), code="bad_frame") from None
+                if isinstance(frame, protocol.Ping):
+                    connection.send({"type": "pong", "ref": frame.ref})
+                elif not isinstance(frame, protocol.Pong):
+                    await handle(frame)
+            except SangdamError as exc:
+                connection.send(_error(exc, ref))
+    except WebSocketDisconnect:
+        pass
+    except RuntimeError as exc:  # receive after the peer vanished
+        log.debug("socket ended: %s", exc)
+
+
+@router.websocket("/ws/agent")
+async def agent_socket(
+    websocket: WebSocket,
+    workspace_id: int,
+    epoch: str | None = None,
+    last_event_id: str | None = None,
+) -> None:
+    app = sangdam(websocket)
+    if bearer(websocket) is None and not _same_origin(websocket):
+        await _refuse(
+            websocket, BadRequest("Cross-origin sockets are not allowed.", code="bad_origin"),
+            CLOSE_FORBIDDEN,
+        )
+        return
+    try:
+        async with app.db.read() as session:
+            context = await resolve_agent(websocket, session, workspace_id)
+    except SangdamError as exc:
+        await _refuse(websocket, exc, CLOSE_UNAUTHORIZED)
+        return
+    await websocket.accept()
+    connection = AgentConnection(websocket, workspace_id, context.agent.id)
+    hub = app.realtime.hub
+    hub.add(connection)
+    connection.start_writer()
+    try:
+        await _agent_resume(connection, epoch, last_event_id)
+        await _serve(websocket, connection, lambda frame: _agent_frame(websocket, context, connection, frame))
+    finally:
+        hub.remove(connection)
+        await connection.stop()
+
+
+async def _agent_resume(connection: AgentConnection, epoch: str | None, last_event_id: str | None) -> None:
+    """Replay what the agent missed, or tell it to start from a fresh snapshot."""
+    broker = sangdam(connection.websocket).realtime.broker
+    current_epoch, head = await broker.position(connection.workspace_id)
+    resumed = False
+    start_after = head
+    if epoch and last_event_id:
+        try:
+            missed = await broker.replay(connection.workspace_id, epoch, last_event_id)
+        except ValueError:
+            missed = None
+        if missed is not None:
+            resumed = True
+            start_after = last_event_id
+            for envelope in missed:
+                frame = connection.frame_for(envelope)
+                if frame is not None:
+                    connection.send(frame)
+                start_after = envelope["id"]
+        else:
+            connection.send({"type": "resync_required", "epoch": current_epoch})
+    connection.send(
+        {
+            "type": "ready",
+            "epoch": current_epoch,
+            "last_event_id": start_after,
+            "resumed": resumed,
+        }
+    )
+    connection.release(newer_than(start_after))
+
+
+async def _agent_frame(
+    websocket: WebSocket, context: AgentContext, connection: AgentConnection, frame: Any
+) -> None:
+    app = sangdam(websocket)
+    workspace_id = context.workspace_id
+    if isinstance(frame, protocol.Typing):
+        async with app.db.read() as session:
+            conversation, _ = await load(session, workspace_id, frame.conversation_id)
+        data = {
+            "conversation_id": conversation.id,
+            "sender_type": "agent",
+            "agent_id": context.agent.id,
+            "name": context.agent.display_name,
+            "private": frame.private,
+        }
+        await app.realtime.publish_now(
+            Event(
+                type=EventType.TYPING,
+                workspace_id=workspace_id,
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                data=data,
+                visitor_data=None
+                if frame.private
+                else {"conversation_id": conversation.id, "sender_type": "agent", "name": context.agent.display_name},
+                exclude_agent_id=context.agent.id,
+            )
+        )
+    elif isinstance(frame, protocol.Read):
+        async with app.db.transaction() as session:
+            seq = await mark_read_by_agent(session, workspace_id, frame.conversation_id, context.agent, frame.seq)
+        connection.send({"type": "ack", "ref": frame.ref, "seq": seq})
+    elif isinstance(frame, protocol.Send):
+        if frame.conversation_id is None:
+            raise BadRequest("Say which conversation to send to (conversation_id).", code="bad_frame")
+        async with app.db.transaction() as session:
+            conversation, contact = await load(session, workspace_id, frame.conversation_id, for_update=True)
+            message, _ = await send_message(
+                session,
+                conversation,
+                contact,
+                sender_type=SenderType.AGENT,
+                sender_id=context.agent.id,
+                sender_name=context.agent.display_name,
+                body=frame.body,
+                client_id=frame.client_id,
+                max_chars=app.settings.realtime.max_message_chars,
+                kind=MessageKind.NOTE if frame.private else MessageKind.TEXT,
+            )
+            payload = agent_message(message)
+        # Sent only after the commit above: an ack means the message is stored.
+        connection.send({"type": "ack", "ref": frame.ref or frame.client_id, "message": payload})
+    else:
+        raise BadRequest(f"Agents can't send {frame.type} frames.", code="bad_frame")
+
+
+@router.websocket("/ws/widget")
+async def widget_socket(websocket: WebSocket) -> None:
+    app = sangdam(websocket)
+    settings = app.settings.realtime
+    await websocket.accept()
+    try:
+        raw = await asyncio.wait_for(
+            _receive(websocket, None, settings.max_frame_bytes), settings.auth_timeout_seconds
+        )
+        hello = protocol.hello_frame.validate_python(raw)
+        async with app.db.read() as session:
+            visitor_token, contact = await authenticate_visitor(session, hello.token)
+    except (TimeoutError, WebSocketDisconnect, RuntimeError):
+        with contextlib.suppress(RuntimeError):
+            await websocket.close(code=CLOSE_UNAUTHORIZED, reason="no hello")
+        return
+    except ValidationError as exc:
+        await _fail(websocket, BadRequest(protocol.describe(exc), code="bad_frame"))
+        return
+    except SangdamError as exc:
+        await _fail(websocket, exc)
+        return
+
+    async def fetch_missed(conversation_id: int, after_seq: int) -> list[dict[str, Any]]:
+        async with app.db.read() as session:
+            return await missed_messages(session, contact, conversation_id, after_seq)
+
+    connection = VisitorConnection(websocket, contact.workspace_id, contact.id, fetch_missed)
+    hub = app.realtime.hub
+    hub.add(connection)
+    connection.start_writer()
+    try:
+        for conversation_id, after_seq in hello.conversations.items():
+            try:
+                for message in await fetch_missed(conversation_id, after_seq):
+                    connection.send({"type": "message.created", "data": {"message": message}})
+                    after_seq = max(after_seq, message["seq"])
+                connection.delivered[conversation_id] = after_seq
+            except NotFound as exc:
+                connection.send(_error(exc, str(conversation_id)))
+        connection.send({"type": "ready"})
+        connection.release(lambda envelope: True)
+        await _serve(
+            websocket,
+            connection,
+            lambda frame: _visitor_frame(websocket, contact, visitor_token.inbox_id, connection, frame),
+        )
+    finally:
+        hub.remove(connection)
+        await connection.stop()
+
+
+async def _fail(websocket: WebSocket, exc: SangdamError) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        await websocket.send_bytes(orjson.dumps(_error(exc)))
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.code)
+
+
+async def _visitor_frame(
+    websocket: WebSocket, contact: Contact, inbox_id: int, connection: VisitorConnection, frame: Any
+) -> None:
+    app = sangdam(websocket)
+    if isinstance(frame, protocol.Typing):
+        async with app.db.read() as session:
+            conversation = await own_conversation(session, contact, frame.conversation_id)
+        await app.realtime.publish_now(
+            Event(
+                type=EventType.TYPING,
+                workspace_id=contact.workspace_id,
+                conversation_id=conversation.id,
+                contact_id=contact.id,
+                data={"conversation_id": conversation.id, "sender_type": "contact", "name": contact.name},
+            )
+        )
+    elif isinstance(frame, protocol.Read):
+        async with app.db.transaction() as session:
+            conversation = await own_conversation(session, contact, frame.conversation_id, for_update=True)
+            seq = await mark_read_by_contact(session, conversation, frame.seq)
+        connection.send({"type": "ack", "ref": frame.ref, "seq": seq})
+    elif isinstance(frame, protocol.Page):
+        async with app.db.transaction() as session:
+            fresh = await session.get(Contact, contact.id)
+            assert fresh is not None
+            await record_visit(session, fresh, frame.context, websocket.headers.get("user-agent"))
+        connection.send({"type": "ack", "ref": frame.ref})
+    elif isinstance(frame, protocol.Send):
+        if frame.private:
+            raise BadRequest("Visitors can't write internal notes.", code="bad_frame")
+        max_chars = app.settings.realtime.max_message_chars
+        async with app.db.transaction() as session:
+            fresh = await session.get(Contact, contact.id)
+            assert fresh is not None
+            if frame.conversation_id is None:
+                inbox = await session.get(Inbox, inbox_id)
+                assert inbox is not None
+                conversation, message, _ = await start_conversation(
+                    session, inbox, fresh, body=frame.body, client_id=frame.client_id,
+                    context=frame.context or protocol.PageContext(), max_chars=max_chars,
+                )
+            else:
+                conversation = await own_conversation(session, fresh, frame.conversation_id, for_update=True)
+                message, _ = await send_message(
+                    session, conversation, fresh, sender_type=SenderType.CONTACT,
+                    sender_id=fresh.id, sender_name=fresh.name or "", body=frame.body,
+                    client_id=frame.client_id, max_chars=max_chars,
+                )
+            payload = visitor_message(message)
+            conversation_view = visitor_view(conversation)
+        connection.send(
+            {
+                "type": "ack",
+                "ref": frame.ref or frame.client_id,
+                "message": payload,
+                "conversation": conversation_view,
+            }
+        )

@@ -1,0 +1,287 @@
+"""Fan-out between processes, with a short per-workspace history for resume.
+
+Two implementations of one interface:
+
+* ``MemoryBroker`` — one process, the embedded default.
+* ``RedisBroker`` — many processes. Each durable event is appended to a
+  per-workspace Redis stream and published on one channel in a single Lua
+  script, so the stream order and the live order agree.
+
+Each event carries an *epoch*. The epoch changes whenever history may have
+been lost (a new process for the memory broker; a Redis restart or a failed
+publish for Redis). A client that resumes from another epoch, or from an id
+that was trimmed away, is told to resynchronise from a snapshot: recovery is
+never guessed from a time window.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[dict[str, Any]], None]
+
+
+def parse_event_id(event_id: str) -> tuple[int, int]:
+    """Event ids are ``"<int>-<int>"`` (Redis stream ids); compare them as tuples."""
+    try:
+        left, _, right = event_id.partition("-")
+        return int(left), int(right or 0)
+    except ValueError:
+        raise ValueError(f"malformed event id {event_id!r}") from None
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+class Broker(abc.ABC):
+    def __init__(self, history_size: int) -> None:
+        self.history_size = history_size
+        self._deliver: Deliver | None = None
+        # Called after this process lost and regained the feed (missed events possible).
+        self.on_feed_restored: Callable[[], None] | None = None
+
+    async def start(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+
+    async def stop(self) -> None:
+        self._deliver = None
+
+    @abc.abstractmethod
+    async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
+        """Send to every process; durable events get an id and enter history."""
+
+    @abc.abstractmethod
+    async def position(self, workspace_id: int) -> tuple[str, str]:
+        """(epoch, id of the newest event) of a workspace's stream."""
+
+    @abc.abstractmethod
+    async def replay(
+        self, workspace_id: int, epoch: str, after_id: str
+    ) -> list[dict[str, Any]] | None:
+        """Events after ``after_id`` in order, or None when they can't all be recovered."""
+
+    def _dispatch(self, envelope: dict[str, Any]) -> None:
+        if self._deliver is not None:
+            self._deliver(envelope)
+
+
+class MemoryBroker(Broker):
+    def __init__(self, history_size: int) -> None:
+        super().__init__(history_size)
+        self.epoch = new_epoch()
+        self._history: dict[int, deque[dict[str, Any]]] = {}
+        self._counter: dict[int, int] = {}
+
+    async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
+        envelope = {**envelope, "epoch": self.epoch, "id": None}
+        if durable:
+            workspace_id = envelope["workspace_id"]
+            number = self._counter.get(workspace_id, 0) + 1
+            self._counter[workspace_id] = number
+            envelope["id"] = f"0-{number}"
+            history = self._history.setdefault(workspace_id, deque(maxlen=self.history_size))
+            history.append(envelope)
+        self._dispatch(envelope)
+
+    async def position(self, workspace_id: int) -> tuple[str, str]:
+        return self.epoch, f"0-{self._counter.get(workspace_id, 0)}"
+
+    async def replay(
+        self, workspace_id: int, epoch: str, after_id: str
+    ) -> list[dict[str, Any]] | None:
+        if epoch != self.epoch:
+            return None
+        after = parse_event_id(after_id)[1]
+        newest = self._counter.get(workspace_id, 0)
+        if after > newest:
+            return None
+        history = self._history.get(workspace_id, deque())
+        if after < newest and (not history or parse_event_id(history[0]["id"])[1] > after + 1):
+            return None
+        return [e for e in history if parse_event_id(e["id"])[1] > after]
+
+
+# KEYS: stream, channel, epoch key. ARGV: maxlen, envelope json, candidate epoch, durable flag.
+_PUBLISH = """
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[3], epoch)
+end
+local id = '-'
+if ARGV[4] == '1' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
+end
+redis.call('PUBLISH', KEYS[2], epoch .. ' ' .. id .. ' ' .. ARGV[2])
+return {epoch, id}
+"""
+
+# KEYS: stream, epoch key. ARGV: epoch, after id. Returns a status and the entries.
+_REPLAY = """
+local epoch = redis.call('GET', KEYS[2])
+if epoch ~= ARGV[1] then return {'epoch'} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[2] == '0-0' then return {'ok'} end
+  return {'gone'}
+end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local deleted, last = '0-0', '0-0'
+for i = 1, #info, 2 do
+  if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
+  if info[i] == 'last-generated-id' then last = info[i + 1] end
+end
+local function lt(a, b)
+  local a1, a2 = string.match(a, '(%d+)-(%d+)')
+  local b1, b2 = string.match(b, '(%d+)-(%d+)')
+  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
+  return a1 < b1 or (a1 == b1 and a2 < b2)
+end
+if lt(ARGV[2], deleted) or lt(last, ARGV[2]) then return {'gone'} end
+local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+')
+local out = {'ok'}
+for _, entry in ipairs(entries) do
+  table.insert(out, entry[1])
+  table.insert(out, entry[2][2])
+end
+return out
+"""
+
+
+class RedisBroker(Broker):
+    CHANNEL = "sangdam:events"
+    EPOCH_KEY = "sangdam:epoch"
+
+    def __init__(self, url: str, history_size: int) -> None:
+        super().__init__(history_size)
+        import redis.asyncio as redis
+
+        self._redis = redis.Redis.from_url(url, health_check_interval=10)
+        self._url = url
+        self._publish_script = self._redis.register_script(_PUBLISH)
+        self._replay_script = self._redis.register_script(_REPLAY)
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        # Set when a publish failed: the epoch must change so clients resync.
+        self._lost_publish = False
+
+    def _stream(self, workspace_id: int) -> str:
+        return f"sangdam:stream:{workspace_id}"
+
+    async def start(self, deliver: Deliver) -> None:
+        await super().start(deliver)
+        await self._redis.ping()
+        self._listener = asyncio.create_task(self._listen(), name="sangdam-redis-listener")
+        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except (asyncio.CancelledError, Exception):  # noqa: S110 - shutting down
+                pass
+        await self._redis.aclose()
+
+    async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
+        if self._lost_publish:
+            await self._start_new_epoch()
+        payload = orjson.dumps(envelope)
+        try:
+            await self._publish_script(
+                keys=[self._stream(envelope["workspace_id"]), self.CHANNEL, self.EPOCH_KEY],
+                args=[self.history_size, payload, new_epoch(), "1" if durable else "0"],
+            )
+        except Exception:
+            # The change is committed; clients will catch up once the epoch moves on.
+            self._lost_publish = durable
+            log.exception("could not publish %s; clients will resynchronise", envelope["type"])
+
+    async def _start_new_epoch(self) -> None:
+        await self._redis.set(self.EPOCH_KEY, new_epoch())
+        self._lost_publish = False
+
+    async def position(self, workspace_id: int) -> tuple[str, str]:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(self.EPOCH_KEY)
+            pipe.xrevrange(self._stream(workspace_id), count=1)
+            epoch, newest = await pipe.execute()
+        if epoch is None:
+            epoch_value = new_epoch()
+            if not await self._redis.set(self.EPOCH_KEY, epoch_value, nx=True):
+                epoch_value = (await self._redis.get(self.EPOCH_KEY)).decode()
+        else:
+            epoch_value = epoch.decode()
+        last = newest[0][0].decode() if newest else "0-0"
+        return epoch_value, last
+
+    async def replay(
+        self, workspace_id: int, epoch: str, after_id: str
+    ) -> list[dict[str, Any]] | None:
+        parse_event_id(after_id)
+        result = await self._replay_script(
+            keys=[self._stream(workspace_id), self.EPOCH_KEY], args=[epoch, after_id]
+        )
+        if not result or result[0] != b"ok":
+            return None
+        events = []
+        for index in range(1, len(result), 2):
+            envelope = orjson.loads(result[index + 1])
+            envelope["id"] = result[index].decode()
+            envelope["epoch"] = epoch
+            events.append(envelope)
+        return events
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        first = True
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self.CHANNEL)
+                self._subscribed.set()
+                if not first and self.on_feed_restored is not None:
+                    self.on_feed_restored()
+                first = False
+                delay = 0.2
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+                    if message is None or message["type"] != "message":
+                        continue
+                    self._on_message(message["data"])
+            except asyncio.CancelledError:
+                await pubsub.aclose()
+                raise
+            except Exception as exc:
+                log.warning("redis feed lost (%s); reconnecting in %.1fs", exc, delay)
+                first = False
+                try:
+                    await pubsub.aclose()
+                except Exception:  # noqa: S110 - the connection is already broken
+                    pass
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _on_message(self, data: bytes) -> None:
+        epoch, event_id, payload = data.split(b" ", 2)
+        envelope = orjson.loads(payload)
+        envelope["epoch"] = epoch.decode()
+        envelope["id"] = None if event_id == b"-" else event_id.decode()
+        self._dispatch(envelope)
+
+
+def create_broker(redis_url: str | None, history_size: int) -> Broker:
+    if redis_url:
+        return RedisBroker(redis_url, history_size)
+    return MemoryBroker(history_size)

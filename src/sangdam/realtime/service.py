@@ -1,0 +1,35 @@
+"""Wiring between committed transactions, the broker and this process's sockets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sangdam.config import Settings
+from sangdam.events.schemas import Event
+from sangdam.realtime.broker import create_broker
+from sangdam.realtime.hub import Hub
+
+
+class Realtime:
+    def __init__(self, settings: Settings) -> None:
+        self.broker = create_broker(settings.redis_url, settings.realtime.history_size)
+        self.hub = Hub(settings.realtime.heartbeat_seconds, settings.realtime.idle_timeout_seconds)
+
+    async def start(self) -> None:
+        self.broker.on_feed_restored = self.hub.feed_restored
+        await self.broker.start(self.hub.deliver)
+        self.hub.start()
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        await self.broker.stop()
+
+    async def publish_committed(self, events: list[Any]) -> None:
+        """Called by the database after every commit, with that transaction's events."""
+        for event in events:
+            if isinstance(event, Event):
+                await self.broker.publish(event.to_wire(), durable=not event.ephemeral)
+
+    async def publish_now(self, event: Event) -> None:
+        """Ephemeral signals (typing) that change no state go out without a transaction."""
+        await self.broker.publish(event.to_wire(), durable=False)

@@ -1,0 +1,51 @@
+"""UI text in Korean and English from gettext catalogs (``locale/*/LC_MESSAGES``).
+
+The English text is the message id; Korean comes from ``ko/LC_MESSAGES/sangdam.po``.
+The same catalogs feed the server templates and the browser (as JSON).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LOCALES = ("ko", "en")
+DEFAULT_LOCALE = "ko"
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "sangdam.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=locale)
+    return {
+        str(message.id): str(message.string)
+        for message in po
+        if message.id and message.string and not message.fuzzy
+    }
+
+
+def translator(locale: str):  # type: ignore[no-untyped-def]
+    messages = catalog(locale)
+
+    def gettext(text: str, **values: object) -> str:
+        translated = messages.get(text, text)
+        return translated.format(**values) if values else translated
+
+    return gettext
+
+
+def negotiate(accept_language: str | None, requested: str | None = None) -> str:
+    """Pick ko or en: an explicit choice first, then the browser's preference order."""
+    if requested in LOCALES:
+        return requested  # type: ignore[return-value]
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag[:2] in LOCALES:
+            return tag[:2]
+    return DEFAULT_LOCALE if not accept_language else "en"

@@ -1,0 +1,421 @@
+// The agent inbox: conversation list, thread, customer panel, all live.
+import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
+
+const boot = JSON.parse(document.getElementById("bootstrap").textContent);
+const t = (text) => boot.messages[text] || text;
+const locale = boot.user.locale;
+const base = `/api/v1/workspaces/${boot.workspaceId}`;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  tab: "open",
+  conversations: new Map(),   // id -> agent view (newest version wins)
+  messages: new Map(),        // conversation id -> Map(seq -> message)
+  current: null,
+  contact: null,
+  agents: new Map(),
+  epoch: null,
+  lastEventId: null,
+  pending: [],                // replies not yet acknowledged, retried with their client_id
+};
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(path.startsWith("/") ? path : `${base}/${path}`, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new Error((data && data.message) || response.statusText);
+    error.status = response.status;
+    error.code = data && data.code;
+    throw error;
+  }
+  return data;
+}
+
+// ---- conversation list -------------------------------------------------------
+
+function inTab(conversation) {
+  switch (state.tab) {
+    case "mine": return conversation.status === "open" && conversation.assignee_id === boot.agent.id;
+    case "unassigned": return conversation.status === "open" && conversation.assignee_id === null;
+    case "resolved": return conversation.status === "resolved";
+    default: return conversation.status === "open";
+  }
+}
+
+function upsertConversation(conversation) {
+  const known = state.conversations.get(conversation.id);
+  if (known && known.version > conversation.version) return;
+  const merged = { ...known, ...conversation };
+  if (conversation.my_last_seen_seq === undefined || conversation.my_last_seen_seq === null) {
+    merged.my_last_seen_seq = known ? known.my_last_seen_seq : 0;
+  }
+  state.conversations.set(conversation.id, merged);
+  renderList();
+  if (state.current === conversation.id) renderHeader();
+}
+
+function renderList() {
+  const list = $("conversation-list");
+  const items = [...state.conversations.values()].filter(inTab)
+    .sort((a, b) => b.last_activity_at.localeCompare(a.last_activity_at) || b.id - a.id);
+  list.replaceChildren();
+  for (const conversation of items) {
+    const unread = conversation.last_seq > (conversation.my_last_seen_seq || 0) && conversation.last_message_sender === "contact";
+    const item = el("li", { class: `conversation${conversation.id === state.current ? " active" : ""}${unread ? " unread" : ""}`, "data-id": conversation.id },
+      el("div", { class: "row" },
+        el("strong", { class: "name", text: conversation.contact_name || `${t("Visitor")} #${conversation.contact_id}` }),
+        el("small", { class: "muted", text: formatTime(conversation.last_activity_at, locale) })),
+      el("div", { class: "preview", text: conversation.last_message_preview }),
+      conversation.waiting_since ? el("small", { class: "waiting", text: t("Waiting for a reply") }) : null);
+    item.addEventListener("click", () => openConversation(conversation.id));
+    list.append(item);
+  }
+  $("list-empty").hidden = items.length > 0;
+  const unreadTotal = [...state.conversations.values()].filter((c) => c.status === "open" && c.last_seq > (c.my_last_seen_seq || 0) && c.last_message_sender === "contact").length;
+  document.title = `${unreadTotal ? `(${unreadTotal}) ` : ""}${t("Inbox")} · ${boot.workspaceName}`;
+  refreshCounts();
+}
+
+let countsTimer = null;
+function refreshCounts() {
+  // Coalesced: a burst of events costs one request, not one per event.
+  clearTimeout(countsTimer);
+  countsTimer = setTimeout(async () => {
+    const counts = await api("conversations/counts").catch(() => null);
+    if (!counts) return;
+    for (const [name, value] of Object.entries(counts)) {
+      const node = document.querySelector(`[data-count="${name}"]`);
+      if (node) node.textContent = value ? String(value) : "";
+    }
+  }, 300);
+}
+
+async function loadList() {
+  const status = state.tab === "resolved" ? "resolved" : "open";
+  const assignee = state.tab === "mine" ? "me" : state.tab === "unassigned" ? "unassigned" : "any";
+  const page = await api(`conversations?status=${status}&assignee=${assignee}&limit=100`);
+  for (const conversation of page.conversations) upsertConversation(conversation);
+  renderList();
+}
+
+// ---- thread -------------------------------------------------------------------
+
+function messagesOf(id) {
+  let byseq = state.messages.get(id);
+  if (!byseq) { byseq = new Map(); state.messages.set(id, byseq); }
+  return byseq;
+}
+
+function addMessage(message) {
+  const byseq = messagesOf(message.conversation_id);
+  const highest = byseq.size ? Math.max(...byseq.keys()) : null;
+  byseq.set(message.seq, message);
+  if (message.conversation_id !== state.current) return;
+  if (highest !== null && message.seq > highest + 1) catchUp(message.conversation_id, highest);
+  renderMessages();
+  markRead();
+}
+
+async function catchUp(id, afterSeq) {
+  // A gap in seqs means something was missed: fetch it, never guess by time.
+  const page = await api(`conversations/${id}/messages?after_seq=${afterSeq}&limit=500`);
+  for (const message of page.messages) messagesOf(id).set(message.seq, message);
+  if (id === state.current) renderMessages();
+}
+
+function renderHeader() {
+  const conversation = state.conversations.get(state.current);
+  if (!conversation) return;
+  $("thread-title").textContent = conversation.contact_name || `${t("Visitor")} #${conversation.contact_id}`;
+  $("thread-status").textContent = t(conversation.status === "resolved" ? "Resolved" : "Open");
+  $("thread-status").dataset.status = conversation.status;
+  $("toggle-status").textContent = conversation.status === "resolved" ? t("Reopen") : t("Resolve");
+  const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
+  $("assign-me").hidden = conversation.assignee_id === boot.agent.id;
+  $("assign-me").title = assignee ? `${t("Assigned to")} ${assignee.name}` : t("Unassigned");
+}
+
+function renderMessages() {
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  const messages = [...messagesOf(state.current).values()].sort((a, b) => a.seq - b.seq);
+  const conversation = state.conversations.get(state.current);
+  list.replaceChildren();
+  for (const message of messages) {
+    const body = el("div", { class: "bubble" });
+    renderText(body, message.body);
+    const side = message.sender_type === "contact" ? "theirs" : "mine";
+    const seen = side === "mine" && conversation && message.seq <= conversation.contact_last_seen_seq;
+    list.append(el("li", { class: `message ${side} ${message.kind}`, "data-seq": message.seq },
+      el("small", { class: "sender", text: message.kind === "note" ? `🔒 ${t("Internal note")} · ${message.sender_name}` : (message.sender_name || (side === "theirs" ? t("Visitor") : "")) }),
+      body,
+      el("small", { class: "meta muted", text: formatTime(message.created_at, locale) + (seen ? ` · ${t("Seen")}` : "") })));
+  }
+  for (const item of state.pending.filter((p) => p.conversationId === state.current)) {
+    const body = el("div", { class: "bubble" });
+    renderText(body, item.body);
+    list.append(el("li", { class: `message mine pending ${item.private ? "note" : "text"}` }, body,
+      el("small", { class: "meta muted", text: item.error || t("Sending…") })));
+  }
+  if (atBottom || messages.length < 60) list.scrollTop = list.scrollHeight;
+}
+
+async function openConversation(id) {
+  state.current = id;
+  history.replaceState(null, "", `/inbox/${boot.workspaceId}?c=${id}`);
+  $("thread-placeholder").hidden = true;
+  $("thread").hidden = false;
+  renderList();
+  if (!state.conversations.has(id)) upsertConversation(await api(`conversations/${id}`));
+  renderHeader();
+  const page = await api(`conversations/${id}/messages?limit=100`);
+  state.messages.set(id, new Map(page.messages.map((m) => [m.seq, m])));
+  renderMessages();
+  markRead();
+  loadCustomer(state.conversations.get(id).contact_id);
+  $("composer-input").focus();
+}
+
+function markRead() {
+  const conversation = state.conversations.get(state.current);
+  if (!conversation || document.hidden) return;
+  const seq = conversation.last_seq;
+  if (seq <= (conversation.my_last_seen_seq || 0)) return;
+  conversation.my_last_seen_seq = seq;
+  renderList();
+  if (!socket.send({ type: "read", conversation_id: conversation.id, seq })) {
+    api(`conversations/${conversation.id}/read`, { method: "POST", body: { seq } }).catch(() => {});
+  }
+}
+
+// ---- customer panel -----------------------------------------------------------
+
+async function loadCustomer(contactId) {
+  const detail = await api(`contacts/${contactId}`);
+  state.contact = detail;
+  renderCustomer();
+}
+
+function renderCustomer() {
+  const detail = state.contact;
+  if (!detail) return;
+  const c = detail.contact;
+  $("customer-pane").hidden = false;
+  const facts = $("customer-facts");
+  facts.replaceChildren();
+  const rows = [
+    [t("Name"), c.name || t("Anonymous visitor")],
+    [t("Email"), c.email],
+    [t("Language"), c.locale],
+    [t("Time zone"), c.timezone],
+    [t("Device"), c.device],
+    [t("OS"), c.os],
+    [t("Browser"), c.browser],
+    [t("Current page"), c.current_url, c.current_title],
+    [t("Referrer"), c.referrer],
+    [t("Visits"), String(c.visits)],
+    [t("First seen"), formatTime(c.first_seen_at, locale)],
+    [t("Last seen"), formatTime(c.last_seen_at, locale)],
+  ];
+  for (const [label, value, title] of rows) {
+    if (!value) continue;
+    const dd = el("dd", {});
+    if (/^https?:\/\//.test(value)) {
+      dd.append(el("a", { href: value, target: "_blank", rel: "noopener noreferrer", text: title || value, title: value }));
+    } else dd.textContent = value;
+    facts.append(el("dt", { text: label }), dd);
+  }
+  const past = $("past-conversations");
+  past.replaceChildren();
+  for (const conversation of detail.conversations) {
+    const link = el("button", { class: "link", type: "button", text: `#${conversation.id} · ${conversation.last_message_preview || "…"}` });
+    link.addEventListener("click", () => openConversation(conversation.id));
+    past.append(el("li", { class: conversation.id === state.current ? "active" : "" }, link,
+      el("small", { class: "muted", text: ` ${t(conversation.status === "resolved" ? "Resolved" : "Open")} · ${formatTime(conversation.last_activity_at, locale)}` })));
+  }
+}
+
+// ---- sending --------------------------------------------------------------------
+
+async function deliver(item) {
+  try {
+    const message = await api(`conversations/${item.conversationId}/messages`, {
+      method: "POST",
+      body: { body: item.body, client_id: item.clientId, private: item.private },
+    });
+    state.pending = state.pending.filter((p) => p !== item);
+    messagesOf(message.conversation_id).set(message.seq, message);
+  } catch (error) {
+    if (error.status && error.status < 500 && error.status !== 409) {
+      item.error = error.message;
+    } else {
+      // Network trouble: retry with the same client_id, so it lands once.
+      setTimeout(() => deliver(item), 2000);
+      item.error = t("Not sent yet — retrying…");
+    }
+  }
+  if (item.conversationId === state.current) renderMessages();
+}
+
+function submitReply() {
+  const input = $("composer-input");
+  const body = input.value;
+  if (!body.trim() || state.current === null) return;
+  if (body.length > boot.maxMessageChars) {
+    showComposerError(`${t("The message is too long")} (${body.length}/${boot.maxMessageChars})`);
+    return;
+  }
+  const mode = document.querySelector("input[name=mode]:checked").value;
+  const item = { conversationId: state.current, body, private: mode === "note", clientId: randomId() };
+  state.pending.push(item);
+  input.value = "";
+  renderMessages();
+  deliver(item);
+}
+
+function showComposerError(message) {
+  const box = $("composer-error");
+  box.textContent = message;
+  box.hidden = false;
+  setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+// ---- realtime -------------------------------------------------------------------
+
+let typingTimer = null;
+function onFrame(frame) {
+  if (frame.epoch && frame.event_id) {
+    if (state.epoch && frame.epoch !== state.epoch) { resync(); }
+    state.epoch = frame.epoch;
+    state.lastEventId = frame.event_id;
+  }
+  switch (frame.type) {
+    case "ready":
+      state.epoch = frame.epoch;
+      state.lastEventId = frame.last_event_id;
+      setConn("open");
+      if (!frame.resumed) resync();
+      break;
+    case "resync_required": state.epoch = null; state.lastEventId = null; break;
+    case "resume_required": socket.reconnectNow(); break;
+    case "message.created": addMessage(frame.data.message); break;
+    case "conversation.created":
+    case "conversation.updated": upsertConversation(frame.data.conversation); break;
+    case "conversation.read": {
+      const conversation = state.conversations.get(frame.data.conversation_id);
+      if (!conversation) break;
+      if (frame.data.reader === "contact") conversation.contact_last_seen_seq = frame.data.seq;
+      if (frame.data.reader === "agent" && frame.data.reader_id === boot.agent.id) conversation.my_last_seen_seq = Math.max(conversation.my_last_seen_seq || 0, frame.data.seq);
+      renderList();
+      if (conversation.id === state.current) renderMessages();
+      break;
+    }
+    case "contact.updated":
+      if (state.contact && state.contact.contact.id === frame.data.contact.id) {
+        state.contact.contact = frame.data.contact;
+        renderCustomer();
+      }
+      break;
+    case "typing":
+      if (frame.data.conversation_id === state.current) {
+        const who = frame.data.sender_type === "contact" ? t("Customer") : frame.data.name;
+        $("typing").textContent = `${who} ${t("is typing…")}`;
+        $("typing").hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
+      }
+      break;
+    case "error": showComposerError(frame.message); break;
+  }
+}
+
+async function resync() {
+  // A fresh snapshot: the list, and the open thread caught up past what we hold.
+  await loadList();
+  if (state.current !== null) {
+    const byseq = messagesOf(state.current);
+    const highest = byseq.size ? Math.max(...byseq.keys()) : 0;
+    await catchUp(state.current, highest);
+    upsertConversation(await api(`conversations/${state.current}`));
+  }
+}
+
+function setConn(value) {
+  const node = $("conn-state");
+  node.dataset.state = value;
+  node.textContent = value === "open" ? t("Live") : t("Reconnecting…");
+}
+
+const socket = new ReconnectingSocket(() => {
+  const params = new URLSearchParams({ workspace_id: boot.workspaceId });
+  if (state.epoch && state.lastEventId) { params.set("epoch", state.epoch); params.set("last_event_id", state.lastEventId); }
+  return wsUrl(`/ws/agent?${params}`);
+}, {
+  onFrame,
+  onState: (value) => { if (value !== "open") setConn("closed"); },
+  onClose: (event) => { if (event.code === 4401) { location.href = "/login"; return false; } return true; },
+});
+
+// ---- wiring ---------------------------------------------------------------------
+
+function wire() {
+  $("me-name").textContent = boot.agent.name;
+  $("locale-select").value = locale;
+  $("locale-select").addEventListener("change", async (event) => {
+    await api("/api/v1/me/locale", { method: "PUT", body: { locale: event.target.value } });
+    location.reload();
+  });
+  $("logout").addEventListener("click", async () => {
+    await api("/api/v1/logout", { method: "POST" }).catch(() => {});
+    location.href = "/login";
+  });
+  for (const tab of document.querySelectorAll("[data-tab]")) {
+    tab.addEventListener("click", () => {
+      state.tab = tab.dataset.tab;
+      for (const other of document.querySelectorAll("[data-tab]")) other.setAttribute("aria-selected", String(other === tab));
+      loadList();
+    });
+  }
+  $("composer").addEventListener("submit", (event) => { event.preventDefault(); submitReply(); });
+  $("composer-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submitReply(); }
+  });
+  let lastTyping = 0;
+  $("composer-input").addEventListener("input", () => {
+    const now = Date.now();
+    if (state.current !== null && now - lastTyping > 2500) {
+      lastTyping = now;
+      const mode = document.querySelector("input[name=mode]:checked").value;
+      socket.send({ type: "typing", conversation_id: state.current, private: mode === "note" });
+    }
+  });
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    radio.addEventListener("change", () => $("composer").classList.toggle("note-mode", radio.value === "note" && radio.checked));
+  }
+  $("toggle-status").addEventListener("click", async () => {
+    const conversation = state.conversations.get(state.current);
+    const status = conversation.status === "resolved" ? "open" : "resolved";
+    upsertConversation(await api(`conversations/${state.current}/status`, { method: "POST", body: { status } }));
+  });
+  $("assign-me").addEventListener("click", async () => {
+    upsertConversation(await api(`conversations/${state.current}/assignee`, { method: "POST", body: { agent_id: boot.agent.id } }));
+  });
+  document.addEventListener("visibilitychange", markRead);
+}
+
+async function main() {
+  wire();
+  const agents = await api("agents");
+  for (const agent of agents) state.agents.set(agent.id, agent);
+  await loadList();
+  const requested = Number(new URLSearchParams(location.search).get("c"));
+  if (requested) openConversation(requested).catch(() => {});
+}
+
+main();

@@ -1,0 +1,345 @@
+// The chat panel inside the widget iframe. Talks only to its own origin.
+import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
+
+const boot = JSON.parse(document.getElementById("bootstrap").textContent);
+const t = (text) => boot.messages[text] || text;
+const locale = boot.locale;
+const storage = `sangdam:${boot.key}`;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: localStorage.getItem(`${storage}:token`),
+  context: null,
+  conversations: new Map(),   // id -> visitor view
+  messages: new Map(),        // conversation id -> Map(seq -> message)
+  lastSeq: {},                // conversation id -> highest seq held
+  current: null,              // conversation id, "new", or null (home)
+  open: false,
+  unread: 0,
+  inFlight: new Set(),
+  // Sends not yet acknowledged survive reloads and are retried with the same client_id.
+  outbox: JSON.parse(localStorage.getItem(`${storage}:outbox`) || "[]"),
+};
+let socket = null;
+
+function saveOutbox() { localStorage.setItem(`${storage}:outbox`, JSON.stringify(state.outbox)); }
+function toParent(message) { parent.postMessage({ sangdam: message.type, ...message }, "*"); }
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(`/api/widget/v1${path}`, {
+    method,
+    headers: {
+      "Content-Type": "application/json",
+      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new Error((data && data.message) || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+async function startSession() {
+  const context = state.context || { url: document.referrer || null, locale: navigator.language };
+  if (state.token) {
+    try {
+      return await api("/session", { method: "POST", body: context });
+    } catch (error) {
+      if (error.status !== 401) throw error;
+      state.token = null;
+    }
+  }
+  const created = await api("/visitors", { method: "POST", body: { inbox_key: boot.key, context } });
+  state.token = created.token;
+  localStorage.setItem(`${storage}:token`, created.token);
+  state.outbox = [];
+  saveOutbox();
+  return { ...created, conversations: [] };
+}
+
+function upsertConversation(conversation) {
+  const known = state.conversations.get(conversation.id);
+  state.conversations.set(conversation.id, { ...known, ...conversation });
+  renderHome();
+}
+
+function addMessage(message) {
+  let byseq = state.messages.get(message.conversation_id);
+  if (!byseq) { byseq = new Map(); state.messages.set(message.conversation_id, byseq); }
+  const isNew = !byseq.has(message.seq);
+  byseq.set(message.seq, message);
+  state.lastSeq[message.conversation_id] = Math.max(state.lastSeq[message.conversation_id] || 0, message.seq);
+  if (isNew && message.sender_type !== "contact" &&
+      !(state.open && state.current === message.conversation_id && !document.hidden)) {
+    state.unread += 1;
+    toParent({ type: "unread", count: state.unread });
+  }
+  if (state.current === message.conversation_id) { renderMessages(); markRead(); }
+}
+
+function renderHome() {
+  const list = $("conversations");
+  list.replaceChildren();
+  const items = [...state.conversations.values()].sort((a, b) => b.last_activity_at.localeCompare(a.last_activity_at));
+  $("history-title").hidden = items.length === 0;
+  for (const conversation of items) {
+    const button = el("button", { class: "conversation", type: "button" },
+      el("span", { class: "preview", text: conversation.last_message_preview || "…" }),
+      el("small", { class: "muted", text: formatTime(conversation.last_activity_at, locale) }));
+    button.addEventListener("click", () => openConversation(conversation.id));
+    list.append(el("li", {}, button));
+  }
+}
+
+function renderMessages() {
+  const list = $("messages");
+  const id = state.current;
+  const byseq = typeof id === "number" ? state.messages.get(id) : null;
+  const messages = byseq ? [...byseq.values()].sort((a, b) => a.seq - b.seq) : [];
+  const pending = state.outbox.filter((item) =>
+    item.conversation_id === id || (id === "new" && item.conversation_id === null));
+  const conversation = state.conversations.get(id);
+  const seenUpTo = conversation ? conversation.agent_last_seen_seq : 0;
+  list.replaceChildren();
+  if (messages.length === 0 && pending.length === 0) {
+    list.append(el("li", { class: "system muted", text: $("greeting").textContent }));
+  }
+  for (const message of messages) {
+    const mine = message.sender_type === "contact";
+    const body = el("div", { class: "bubble" });
+    renderText(body, message.body);
+    list.append(el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-seq": message.seq },
+      mine ? null : el("small", { class: "sender", text: message.sender_name || t("Support") }),
+      body,
+      el("small", { class: "meta muted", text: formatTime(message.created_at, locale) +
+        (mine && message.seq <= seenUpTo ? ` · ${t("Seen")}` : "") })));
+  }
+  for (const item of pending) {
+    const body = el("div", { class: "bubble" });
+    renderText(body, item.body);
+    list.append(el("li", { class: `message mine pending${item.failed ? " failed" : ""}`, "data-client-id": item.client_id },
+      body, el("small", { class: "meta muted", text: item.failed ? item.failed : t("Sending…") })));
+  }
+  list.scrollTop = list.scrollHeight;
+}
+
+async function openConversation(id) {
+  state.current = id;
+  $("home").hidden = true;
+  $("chat").hidden = false;
+  $("back").hidden = false;
+  if (typeof id === "number" && !state.messages.has(id)) {
+    const page = await api(`/conversations/${id}/messages?limit=100`);
+    page.messages.forEach(addMessage);
+  }
+  renderMessages();
+  markRead();
+  $("input").focus();
+}
+
+function showHome() {
+  state.current = null;
+  $("home").hidden = false;
+  $("chat").hidden = true;
+  $("back").hidden = true;
+  renderHome();
+}
+
+let lastReadSent = {};
+function markRead() {
+  const id = state.current;
+  if (typeof id !== "number" || !state.open || document.hidden) return;
+  state.unread = 0;
+  toParent({ type: "unread", count: 0 });
+  const seq = state.lastSeq[id] || 0;
+  if (seq > (lastReadSent[id] || 0) && socket && socket.open) {
+    lastReadSent[id] = seq;
+    socket.send({ type: "read", conversation_id: id, seq });
+  }
+}
+
+function flushOutbox() {
+  if (!socket || !socket.open || !state.ready) return;
+  let startingNew = false;
+  for (const item of state.outbox) {
+    if (item.failed) continue;
+    if (item.conversation_id === null) {
+      if (startingNew) continue;       // wait for the first message to create the conversation
+      startingNew = true;
+    }
+    if (state.inFlight.has(item.client_id)) continue;
+    state.inFlight.add(item.client_id);
+    socket.send({
+      type: "message.send", ref: item.client_id, client_id: item.client_id,
+      conversation_id: item.conversation_id, body: item.body,
+      context: item.conversation_id === null ? state.context : undefined,
+    });
+  }
+}
+
+function onAck(frame) {
+  state.inFlight.delete(frame.ref);
+  const index = state.outbox.findIndex((item) => item.client_id === frame.ref);
+  if (index === -1 && !frame.message) return;
+  if (index !== -1) state.outbox.splice(index, 1);
+  if (frame.conversation) {
+    const started = !state.conversations.has(frame.conversation.id);
+    upsertConversation(frame.conversation);
+    if (started) {
+      for (const item of state.outbox) if (item.conversation_id === null) item.conversation_id = frame.conversation.id;
+      if (state.current === "new") state.current = frame.conversation.id;
+    }
+  }
+  saveOutbox();
+  if (frame.message) addMessage(frame.message);
+  renderMessages();
+  flushOutbox();
+}
+
+const PERMANENT = new Set(["empty_body", "message_too_long", "idempotency_conflict", "not_found", "bad_frame", "invalid_client_id"]);
+function onError(frame) {
+  const item = state.outbox.find((entry) => entry.client_id === frame.ref);
+  if (item) {
+    state.inFlight.delete(item.client_id);
+    if (PERMANENT.has(frame.code)) { item.failed = frame.message; saveOutbox(); renderMessages(); }
+  }
+  showError(frame.message);
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(showError.timer);
+  showError.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+let typingTimer = null;
+function onFrame(frame) {
+  switch (frame.type) {
+    case "ready":
+      state.ready = true;
+      $("net").hidden = true;
+      flushOutbox();
+      break;
+    case "ack": onAck(frame); break;
+    case "error": onError(frame); break;
+    case "message.created": addMessage(frame.data.message); break;
+    case "conversation.created":
+    case "conversation.updated": upsertConversation(frame.data.conversation); if (state.current === frame.data.conversation.id) renderMessages(); break;
+    case "conversation.read": {
+      const conversation = state.conversations.get(frame.data.conversation_id);
+      if (conversation && frame.data.reader === "agent") {
+        conversation.agent_last_seen_seq = Math.max(conversation.agent_last_seen_seq, frame.data.seq);
+        if (state.current === conversation.id) renderMessages();
+      }
+      break;
+    }
+    case "typing":
+      if (frame.data.sender_type === "agent" && frame.data.conversation_id === state.current) {
+        $("typing").textContent = `${frame.data.name || t("Support")} ${t("is typing…")}`;
+        $("typing").hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
+      }
+      break;
+  }
+}
+
+function connect() {
+  socket = new ReconnectingSocket(() => wsUrl("/ws/widget"), {
+    onOpen: (ws) => {
+      state.ready = false;
+      state.inFlight.clear();
+      const conversations = {};
+      for (const [id, seq] of Object.entries(state.lastSeq)) conversations[id] = seq;
+      ws.send(JSON.stringify({ type: "hello", token: state.token, conversations }));
+    },
+    onFrame,
+    onState: (s) => { if (s === "closed") { state.ready = false; $("net").hidden = false; } },
+    onClose: (event) => {
+      if (event.code === 4401) {
+        // The token was revoked or the workspace reset: start over as a new visitor.
+        state.token = null;
+        localStorage.removeItem(`${storage}:token`);
+        startSession().then(() => socket.reconnectNow()).catch(() => {});
+        return false;
+      }
+      return true;
+    },
+  });
+}
+
+function send(text) {
+  const body = text.trim() ? text : "";
+  if (!body) return;
+  const id = state.current;
+  const item = { client_id: randomId(), conversation_id: id === "new" ? null : id, body };
+  state.outbox.push(item);
+  saveOutbox();
+  renderMessages();
+  flushOutbox();
+}
+
+let lastTyping = 0;
+function wire() {
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    send($("input").value);
+    $("input").value = "";
+  });
+  $("input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("input").addEventListener("input", () => {
+    const now = Date.now();
+    if (typeof state.current === "number" && now - lastTyping > 2500 && socket) {
+      lastTyping = now;
+      socket.send({ type: "typing", conversation_id: state.current });
+    }
+  });
+  $("new-conversation").addEventListener("click", () => openConversation("new"));
+  $("back").addEventListener("click", showHome);
+  $("close").addEventListener("click", () => toParent({ type: "close" }));
+  document.addEventListener("visibilitychange", markRead);
+  window.addEventListener("message", (event) => {
+    if (event.source !== parent) return;
+    const data = event.data || {};
+    if (data.sangdam === "context") {
+      const first = state.context === null;
+      state.context = data.context;
+      if (data.open !== undefined) state.open = data.open;
+      if (!first && socket) socket.send({ type: "page", context: data.context });
+    }
+    if (data.sangdam === "visibility") { state.open = data.open; markRead(); }
+  });
+}
+
+async function main() {
+  wire();
+  toParent({ type: "ready" });
+  // Give the host page a moment to say where the visitor is.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  if (state.context === null) state.context = { url: null, referrer: document.referrer || null, locale: navigator.language };
+  const session = await startSession();
+  $("title").textContent = session.config.workspace_name;
+  $("subtitle").textContent = t("We usually reply in a few minutes");
+  $("greeting").textContent = session.config.greeting[locale] || session.config.greeting.en;
+  for (const conversation of session.conversations) upsertConversation(conversation);
+  renderHome();
+  const pendingNew = state.outbox.some((item) => item.conversation_id === null);
+  const pendingExisting = state.outbox.find((item) => item.conversation_id !== null);
+  if (pendingNew) openConversation("new");
+  else if (pendingExisting) openConversation(pendingExisting.conversation_id);
+  else if (session.conversations.length > 0 && session.conversations[0].status === "open") openConversation(session.conversations[0].id);
+  connect();
+}
+
+main().catch((error) => showError(error.message));

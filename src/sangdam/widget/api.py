@@ -1,0 +1,160 @@
+"""Visitor endpoints used by the widget. The visitor token decides everything."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from sangdam.auth.dependencies import AppSettings, CurrentVisitor, Session
+from sangdam.contacts.schemas import PageContext, VisitorContactOut
+from sangdam.contacts.service import create_visitor, record_visit
+from sangdam.conversations.repository import ConversationRepository
+from sangdam.conversations.schemas import VisitorConversationOut
+from sangdam.conversations.service import mark_read_by_contact, start_conversation
+from sangdam.conversations.schemas import ReadIn
+from sangdam.errors import NotFound
+from sangdam.inboxes.models import Inbox
+from sangdam.inboxes.repository import inbox_by_public_key
+from sangdam.messages.models import SenderType
+from sangdam.messages.repository import MessageRepository
+from sangdam.messages.schemas import VisitorMessageOut
+from sangdam.messages.service import send_message, visitor_message
+from sangdam.widget import service
+from sangdam.widget.schemas import (
+    SessionOut,
+    StartConversationIn,
+    StartedOut,
+    VisitorIn,
+    VisitorMessageIn,
+    VisitorMessagePage,
+    VisitorOut,
+)
+
+router = APIRouter(prefix="/api/widget/v1", tags=["widget"])
+
+
+async def _inbox(session: Session, key: str) -> Inbox:
+    inbox = await inbox_by_public_key(session, key)
+    if inbox is None:
+        raise NotFound("This chat widget's key is unknown. Check the key in the script tag.")
+    return inbox
+
+
+@router.post("/visitors", response_model=VisitorOut, status_code=201)
+async def new_visitor(payload: VisitorIn, session: Session, request: Request) -> VisitorOut:
+    inbox = await _inbox(session, payload.inbox_key)
+    token, contact = await create_visitor(
+        session, inbox, payload.context, request.headers.get("user-agent")
+    )
+    return VisitorOut(
+        token=token,
+        contact=VisitorContactOut.model_validate(contact),
+        config=await service.widget_config(session, inbox),
+    )
+
+
+@router.post("/session", response_model=SessionOut)
+async def resume_session(
+    visitor: CurrentVisitor, session: Session, request: Request, context: PageContext
+) -> SessionOut:
+    """A returning visitor: report the page they are on, get their conversations back."""
+    await record_visit(session, visitor.contact, context, request.headers.get("user-agent"))
+    inbox = await session.get(Inbox, visitor.token.inbox_id)
+    assert inbox is not None
+    conversations = await ConversationRepository(session, visitor.workspace_id).for_contact(
+        visitor.contact.id
+    )
+    return SessionOut(
+        contact=VisitorContactOut.model_validate(visitor.contact),
+        config=await service.widget_config(session, inbox),
+        conversations=[VisitorConversationOut.model_validate(c) for c in conversations],
+    )
+
+
+@router.post("/conversations", response_model=StartedOut, status_code=201)
+async def start(
+    visitor: CurrentVisitor,
+    session: Session,
+    payload: StartConversationIn,
+    settings: AppSettings,
+    response: Response,
+) -> StartedOut:
+    inbox = await session.get(Inbox, visitor.token.inbox_id)
+    assert inbox is not None
+    conversation, message, created = await start_conversation(
+        session,
+        inbox,
+        visitor.contact,
+        body=payload.body,
+        client_id=payload.client_id,
+        context=payload.context,
+        max_chars=settings.realtime.max_message_chars,
+    )
+    if not created:
+        response.status_code = 200
+    return StartedOut(
+        conversation=VisitorConversationOut.model_validate(conversation),
+        message=VisitorMessageOut.model_validate(visitor_message(message)),
+    )
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=VisitorMessagePage)
+async def history(
+    visitor: CurrentVisitor,
+    session: Session,
+    conversation_id: int,
+    after_seq: int | None = Query(default=None, ge=0),
+    before_seq: int | None = Query(default=None, ge=1),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> VisitorMessagePage:
+    await service.own_conversation(session, visitor.contact, conversation_id)
+    messages = await MessageRepository(session, visitor.workspace_id).page(
+        conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit + 1,
+        public_only=True,
+    )
+    has_more = len(messages) > limit
+    if has_more:
+        messages = messages[:limit] if after_seq is not None else messages[1:]
+    return VisitorMessagePage(
+        messages=[VisitorMessageOut.model_validate(visitor_message(m)) for m in messages],
+        has_more=has_more,
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages", response_model=VisitorMessageOut, status_code=201
+)
+async def send(
+    visitor: CurrentVisitor,
+    session: Session,
+    conversation_id: int,
+    payload: VisitorMessageIn,
+    settings: AppSettings,
+    response: Response,
+) -> VisitorMessageOut:
+    conversation = await service.own_conversation(
+        session, visitor.contact, conversation_id, for_update=True
+    )
+    message, created = await send_message(
+        session,
+        conversation,
+        visitor.contact,
+        sender_type=SenderType.CONTACT,
+        sender_id=visitor.contact.id,
+        sender_name=visitor.contact.name or "",
+        body=payload.body,
+        client_id=payload.client_id,
+        max_chars=settings.realtime.max_message_chars,
+    )
+    if not created:
+        response.status_code = 200
+    return VisitorMessageOut.model_validate(visitor_message(message))
+
+
+@router.post("/conversations/{conversation_id}/read")
+async def read(
+    visitor: CurrentVisitor, session: Session, conversation_id: int, payload: ReadIn
+) -> dict[str, int]:
+    conversation = await service.own_conversation(
+        session, visitor.contact, conversation_id, for_update=True
+    )
+    return {"seq": await mark_read_by_contact(session, conversation, payload.seq)}
