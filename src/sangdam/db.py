@@ -144,12 +144,14 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session: anything it might write is rolled back."""
+        """A session that never commits: closing it discards anything written.
+
+        Closing (not rolling back) keeps loaded objects usable afterwards.
+        """
         async with self.sessions() as session:
             try:
                 yield session
             finally:
-                await session.rollback()
                 session.info.pop("events", None)
 
     async def dispose(self) -> None:

@@ -113,6 +113,11 @@ async def _serve(websocket: WebSocket, connection: Connection, handle: Any) -> N
         pass
     except RuntimeError as exc:  # receive after the peer vanished
         log.debug("socket ended: %s", exc)
+    except Exception as exc:
+        # A handler failure must not leave a half-open socket; the client resumes.
+        log.exception("closing a %s socket after an error", connection.kind)
+        with contextlib.suppress(Exception):
+            await websocket.close(code=1011, reason=type(exc).__name__)
 
 
 @router.websocket("/ws/agent")
@@ -249,7 +254,7 @@ async def widget_socket(websocket: WebSocket) -> None:
         async with app.db.read() as session:
             visitor_token, contact = await authenticate_visitor(session, hello.token)
     except (TimeoutError, WebSocketDisconnect, RuntimeError):
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(Exception):
             await websocket.close(code=CLOSE_UNAUTHORIZED, reason="no hello")
         return
     except ValidationError as exc:
@@ -268,14 +273,16 @@ async def widget_socket(websocket: WebSocket) -> None:
     hub.add(connection)
     connection.start_writer()
     try:
-        for conversation_id, after_seq in hello.conversations.items():
-            try:
-                for message in await fetch_missed(conversation_id, after_seq):
-                    connection.send({"type": "message.created", "data": {"message": message}})
-                    after_seq = max(after_seq, message["seq"])
+        async with app.db.read() as session:
+            for conversation_id, after_seq in hello.conversations.items():
+                try:
+                    await own_conversation(session, contact, conversation_id)
+                except NotFound as exc:
+                    connection.send(_error(exc, str(conversation_id)))
+                    continue
                 connection.delivered[conversation_id] = after_seq
-            except NotFound as exc:
-                connection.send(_error(exc, str(conversation_id)))
+        # The writer sends what was missed, from the database, before anything live.
+        connection.catch_up()
         connection.send({"type": "ready"})
         connection.release(lambda envelope: True)
         await _serve(
@@ -289,7 +296,7 @@ async def widget_socket(websocket: WebSocket) -> None:
 
 
 async def _fail(websocket: WebSocket, exc: SangdamError) -> None:
-    if websocket.application_state == WebSocketState.CONNECTED:
+    with contextlib.suppress(Exception):  # the client may already be gone
         await websocket.send_bytes(orjson.dumps(_error(exc)))
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.code)
 
