@@ -48,6 +48,11 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/inbox", status_code=303)
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return Response(status_code=204)
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, lang: str | None = None) -> HTMLResponse:
     locale = negotiate(request.headers.get("accept-language"), lang)

@@ -184,13 +184,12 @@ function flushOutbox() {
 function onAck(frame) {
   state.inFlight.delete(frame.ref);
   const index = state.outbox.findIndex((item) => item.client_id === frame.ref);
-  if (index === -1 && !frame.message) return;
-  if (index !== -1) state.outbox.splice(index, 1);
+  const item = index === -1 ? null : state.outbox.splice(index, 1)[0];
   if (frame.conversation) {
-    const started = !state.conversations.has(frame.conversation.id);
     upsertConversation(frame.conversation);
-    if (started) {
-      for (const item of state.outbox) if (item.conversation_id === null) item.conversation_id = frame.conversation.id;
+    if (item && item.conversation_id === null) {
+      // The first message created the conversation: the rest now know where to go.
+      for (const queued of state.outbox) if (queued.conversation_id === null) queued.conversation_id = frame.conversation.id;
       if (state.current === "new") state.current = frame.conversation.id;
     }
   }

@@ -1,7 +1,7 @@
 /* Sangdam widget loader: one <script src=".../widget.js" data-key="..."> adds the
  * launcher and the chat panel. The panel is an iframe served by Sangdam, so the
  * host page's CSS and scripts can't reach into it; the launcher lives in a
- * closed shadow root for the same reason. */
+ * shadow root for the same reason. */
 (function () {
   "use strict";
   if (window.Sangdam && window.Sangdam.__loaded) return;
@@ -14,27 +14,24 @@
 
   var host = document.createElement("div");
   host.setAttribute("data-sangdam", "");
-  var root = host.attachShadow({ mode: "closed" });
-  var style = document.createElement("style");
-  style.textContent = [
-    ":host{all:initial}",
-    ".launcher{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;",
-    "background:#3b5bdb;color:#fff;font:600 26px/60px system-ui,sans-serif;cursor:pointer;",
-    "box-shadow:0 6px 20px rgba(0,0,0,.25);z-index:2147483646}",
-    ".badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;border-radius:10px;",
-    "background:#e03131;color:#fff;font:600 12px/20px system-ui,sans-serif;text-align:center;padding:0 5px}",
-    ".badge[hidden]{display:none}",
-    ".frame{position:fixed;right:20px;bottom:92px;width:380px;height:min(640px,calc(100vh - 120px));",
-    "border:0;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.25);background:#fff;z-index:2147483647}",
-    ".frame[hidden]{display:none}",
-    "@media (max-width:480px){.frame{right:0;bottom:0;width:100vw;height:100%;border-radius:0}",
-    ".launcher.open{display:none}}"
-  ].join("");
+  var root = host.attachShadow({ mode: "open" });
+  // A stylesheet from Sangdam's origin, not inline CSS, so strict CSPs need only allow it.
+  var style = document.createElement("link");
+  style.rel = "stylesheet";
+  style.href = base + "/static/widget/launcher.css";
   var launcher = document.createElement("button");
   launcher.className = "launcher";
   launcher.type = "button";
   launcher.setAttribute("aria-label", lang === "ko" ? "상담 채팅 열기" : "Open chat");
-  launcher.textContent = "💬";
+  var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "28");
+  svg.setAttribute("height", "28");
+  var bubble = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  bubble.setAttribute("fill", "currentColor");
+  bubble.setAttribute("d", "M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.5 6.1L4.6 21l4.2-2.3c1 .2 2.1.3 3.2.3 5.5 0 10-3.6 10-8s-4.5-8-10-8z");
+  svg.appendChild(bubble);
+  launcher.appendChild(svg);
   var badge = document.createElement("span");
   badge.className = "badge";
   badge.hidden = true;
