@@ -23,6 +23,9 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once; one migrates, the others wait.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7263820141)")
         context.run_migrations()
 
 
