@@ -58,5 +58,8 @@ async def other_world(server: RunningServer) -> World:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("SANGDAM_TEST_REQUIRE_BROWSER") == "1" and not Path("/usr/bin/chromium").exists():
+    if (
+        os.environ.get("SANGDAM_TEST_REQUIRE_BROWSER") == "1"
+        and not Path("/usr/bin/chromium").exists()
+    ):
         raise pytest.UsageError("CI requires /usr/bin/chromium for the browser tests")

@@ -95,7 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity conflict: %s", exc.orig)
         return JSONResponse(
-            {"code": "conflict", "message": "Another request changed this at the same time. Try again."},
+            {
+                "code": "conflict",
+                "message": "Another request changed this at the same time. Try again.",
+            },
             status_code=409,
         )
 

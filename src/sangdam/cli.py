@@ -61,7 +61,9 @@ def _banner(settings: Settings, seeded: bool) -> str:
 def serve(settings: Settings, *, demo: bool) -> None:
     from sangdam.app import create_app
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     seeded = asyncio.run(_prepare(settings, demo))
     if demo:
         print(_banner(settings, seeded), flush=True)

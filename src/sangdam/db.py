@@ -15,7 +15,12 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -129,14 +134,13 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A read-write transaction; events collected in it are published after commit."""
         lock = self._write_lock or contextlib.nullcontext()
-        async with lock:
-            async with self.sessions() as session:
-                try:
-                    yield session
-                    await session.commit()
-                except BaseException:
-                    await session.rollback()
-                    raise
+        async with lock, self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
         collected: list[Any] = session.info.pop("events", [])
         if collected:
             for callback in self._after_commit:

@@ -38,7 +38,9 @@ async def test_login_is_rate_limited(world: World) -> None:
     email = world.emails[world.agent.id]
     async with httpx.AsyncClient(base_url=world.server.base_url) as client:
         for _ in range(5):
-            bad = await client.post("/api/v1/login", json={"email": email, "password": "wrong-password"})
+            bad = await client.post(
+                "/api/v1/login", json={"email": email, "password": "wrong-password"}
+            )
             assert bad.status_code == 401
             assert bad.json()["code"] == "bad_credentials"
         limited = await client.post("/api/v1/login", json={"email": email, "password": PASSWORD})
@@ -48,8 +50,12 @@ async def test_login_is_rate_limited(world: World) -> None:
 
 async def test_unknown_email_and_wrong_password_look_the_same(world: World) -> None:
     async with httpx.AsyncClient(base_url=world.server.base_url) as client:
-        unknown = await client.post("/api/v1/login", json={"email": "nobody@example.com", "password": "x" * 10})
-        wrong = await client.post("/api/v1/login", json={"email": world.emails[world.owner.id], "password": "x" * 10})
+        unknown = await client.post(
+            "/api/v1/login", json={"email": "nobody@example.com", "password": "x" * 10}
+        )
+        wrong = await client.post(
+            "/api/v1/login", json={"email": world.emails[world.owner.id], "password": "x" * 10}
+        )
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json() == wrong.json()
 
@@ -72,36 +78,52 @@ async def test_password_change_ends_other_sessions(world: World) -> None:
 async def test_logout_ends_the_session(world: World) -> None:
     login = await world.login()
     assert (await login.client.post("/api/v1/logout", headers=login.headers())).status_code == 204
-    reuse = httpx.AsyncClient(base_url=world.server.base_url, cookies={"sangdam_session": login.cookie})
+    reuse = httpx.AsyncClient(
+        base_url=world.server.base_url, cookies={"sangdam_session": login.cookie}
+    )
     assert (await reuse.get("/api/v1/me")).status_code == 401
 
 
 async def test_api_token_acts_within_its_workspace_only(world: World, other_world: World) -> None:
     login = await world.login()
-    created = await login.client.post(f"{world.base}/api-tokens", json={"name": "CRM sync"}, headers=login.headers())
+    created = await login.client.post(
+        f"{world.base}/api-tokens", json={"name": "CRM sync"}, headers=login.headers()
+    )
     assert created.status_code == 201
     token = created.json()["token"]
     listed = await login.client.get(f"{world.base}/api-tokens")
     assert token not in listed.text  # the secret is shown once, never listed
 
-    api = httpx.AsyncClient(base_url=world.server.base_url, headers={"Authorization": f"Bearer {token}"})
+    api = httpx.AsyncClient(
+        base_url=world.server.base_url, headers={"Authorization": f"Bearer {token}"}
+    )
     visitor = await world.visitor()
     conversation_id = (await visitor.start("api?"))["conversation"]["id"]
     # No CSRF needed: a bearer token is not sent by browsers on their own.
-    sent = await api.post(f"{world.base}/conversations/{conversation_id}/messages",
-                          json={"body": "from the API", "client_id": new_client_id()})
+    sent = await api.post(
+        f"{world.base}/conversations/{conversation_id}/messages",
+        json={"body": "from the API", "client_id": new_client_id()},
+    )
     assert sent.status_code == 201
-    assert (await api.get(f"/api/v1/workspaces/{other_world.workspace.id}/conversations")).status_code == 404
-    bad = httpx.AsyncClient(base_url=world.server.base_url, headers={"Authorization": "Bearer sda_nope"})
+    assert (
+        await api.get(f"/api/v1/workspaces/{other_world.workspace.id}/conversations")
+    ).status_code == 404
+    bad = httpx.AsyncClient(
+        base_url=world.server.base_url, headers={"Authorization": "Bearer sda_nope"}
+    )
     assert (await bad.get(f"{world.base}/conversations")).status_code == 401
 
     token_id = created.json()["id"]
-    assert (await login.client.delete(f"{world.base}/api-tokens/{token_id}", headers=login.headers())).status_code == 204
+    assert (
+        await login.client.delete(f"{world.base}/api-tokens/{token_id}", headers=login.headers())
+    ).status_code == 204
     assert (await api.get(f"{world.base}/conversations")).status_code == 401
 
 
 async def test_agents_cannot_manage_api_tokens(world: World) -> None:
     login = await world.login(world.agent)
-    response = await login.client.post(f"{world.base}/api-tokens", json={"name": "x"}, headers=login.headers())
+    response = await login.client.post(
+        f"{world.base}/api-tokens", json={"name": "x"}, headers=login.headers()
+    )
     assert response.status_code == 403
     assert "owner or admin" in response.json()["message"]

@@ -67,7 +67,9 @@ async def test_visitor_and_agent_chat_live(browser: Any, world: World, artifacts
     # Markup typed by a customer is shown as text, never run.
     await frame.locator("#input").fill('<img src=x onerror="window.__xss=1">')
     await frame.locator("#input").press("Enter")
-    await expect(agent.locator("#messages .message.theirs .bubble").last).to_have_text('<img src=x onerror="window.__xss=1">')
+    await expect(agent.locator("#messages .message.theirs .bubble").last).to_have_text(
+        '<img src=x onerror="window.__xss=1">'
+    )
     assert await agent.evaluate("window.__xss") is None
     assert await agent.locator("#messages img").count() == 0
 

@@ -12,7 +12,11 @@ from tests.fixtures.factories import World, new_client_id
 
 async def _count(world: World, conversation_id: int) -> int:
     async with world.server.db.read() as session:
-        stmt = select(func.count()).select_from(Message).where(Message.conversation_id == conversation_id)
+        stmt = (
+            select(func.count())
+            .select_from(Message)
+            .where(Message.conversation_id == conversation_id)
+        )
         return int((await session.execute(stmt)).scalar_one())
 
 
@@ -22,13 +26,19 @@ async def test_http_retry_returns_the_original(world: World) -> None:
     conversation_id = (await visitor.start("hi"))["conversation"]["id"]
     client_id = new_client_id()
     url = f"{world.base}/conversations/{conversation_id}/messages"
-    first = await login.client.post(url, json={"body": "답변", "client_id": client_id}, headers=login.headers())
-    again = await login.client.post(url, json={"body": "답변", "client_id": client_id}, headers=login.headers())
+    first = await login.client.post(
+        url, json={"body": "답변", "client_id": client_id}, headers=login.headers()
+    )
+    again = await login.client.post(
+        url, json={"body": "답변", "client_id": client_id}, headers=login.headers()
+    )
     assert first.status_code == 201 and again.status_code == 200
     assert again.json() == first.json()
     assert await _count(world, conversation_id) == 2
 
-    clash = await login.client.post(url, json={"body": "다른 내용", "client_id": client_id}, headers=login.headers())
+    clash = await login.client.post(
+        url, json={"body": "다른 내용", "client_id": client_id}, headers=login.headers()
+    )
     assert clash.status_code == 409
     assert clash.json()["code"] == "idempotency_conflict"
     assert "client_id" in clash.json()["message"]
@@ -40,12 +50,22 @@ async def test_websocket_retry_and_concurrent_duplicates(world: World) -> None:
     conversation_id = (await visitor.start("hi"))["conversation"]["id"]
     sockets = [await visitor.socket({conversation_id: 1}) for _ in range(3)]
     client_id = new_client_id()
-    frame = {"type": "message.send", "conversation_id": conversation_id, "client_id": client_id, "body": "once"}
+    frame = {
+        "type": "message.send",
+        "conversation_id": conversation_id,
+        "client_id": client_id,
+        "body": "once",
+    }
     # The same send from three tabs at once, and a retry on the first.
     await asyncio.gather(*(s.send(frame) for s in sockets))
     await sockets[0].send(frame)
-    acks = [await s.expect("ack", skip=("ping", "message.created", "conversation.updated")) for s in sockets]
-    acks.append(await sockets[0].expect("ack", skip=("ping", "message.created", "conversation.updated")))
+    acks = [
+        await s.expect("ack", skip=("ping", "message.created", "conversation.updated"))
+        for s in sockets
+    ]
+    acks.append(
+        await sockets[0].expect("ack", skip=("ping", "message.created", "conversation.updated"))
+    )
     assert len({a["message"]["id"] for a in acks}) == 1
     assert await _count(world, conversation_id) == 2
     for s in sockets:

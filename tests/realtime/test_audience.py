@@ -14,18 +14,28 @@ async def test_internal_note_never_reaches_the_visitor(world: World) -> None:
     await agent_ws.until_ready()
 
     url = f"{world.base}/conversations/{conversation_id}/messages"
-    note = await login.client.post(url, json={"body": "VIP, 환불 승인됨", "private": True, "client_id": new_client_id()}, headers=login.headers())
+    note = await login.client.post(
+        url,
+        json={"body": "VIP, 환불 승인됨", "private": True, "client_id": new_client_id()},
+        headers=login.headers(),
+    )
     assert note.status_code == 201 and note.json()["kind"] == "note"
-    reply = await login.client.post(url, json={"body": "public reply", "client_id": new_client_id()}, headers=login.headers())
+    reply = await login.client.post(
+        url, json={"body": "public reply", "client_id": new_client_id()}, headers=login.headers()
+    )
     assert reply.status_code == 201
 
     agent_frames = await agent_ws.collect()
-    agent_bodies = [f["data"]["message"]["body"] for f in agent_frames if f["type"] == "message.created"]
+    agent_bodies = [
+        f["data"]["message"]["body"] for f in agent_frames if f["type"] == "message.created"
+    ]
     assert agent_bodies == ["VIP, 환불 승인됨", "public reply"]
 
     visitor_frames = await visitor_ws.collect()
     assert "VIP" not in str(visitor_frames)
-    bodies = [f["data"]["message"]["body"] for f in visitor_frames if f["type"] == "message.created"]
+    bodies = [
+        f["data"]["message"]["body"] for f in visitor_frames if f["type"] == "message.created"
+    ]
     assert bodies == ["public reply"]
 
     # Not over HTTP either, and not on resume.
@@ -48,7 +58,9 @@ async def test_visitor_cannot_reach_another_visitors_conversation(world: World) 
     # HTTP: read, write, mark read.
     base = f"/api/widget/v1/conversations/{alice_conversation}"
     assert (await bob.client.get(f"{base}/messages")).status_code == 404
-    send = await bob.client.post(f"{base}/messages", json={"body": "hi", "client_id": new_client_id()})
+    send = await bob.client.post(
+        f"{base}/messages", json={"body": "hi", "client_id": new_client_id()}
+    )
     assert send.status_code == 404
     assert (await bob.client.post(f"{base}/read", json={"seq": 1})).status_code == 404
 
@@ -58,7 +70,12 @@ async def test_visitor_cannot_reach_another_visitors_conversation(world: World) 
     assert bob_ws.replayed[0]["code"] == "not_found"
     assert "secret" not in str(bob_ws.replayed)
     for frame in (
-        {"type": "message.send", "conversation_id": alice_conversation, "client_id": new_client_id(), "body": "x"},
+        {
+            "type": "message.send",
+            "conversation_id": alice_conversation,
+            "client_id": new_client_id(),
+            "body": "x",
+        },
         {"type": "typing", "conversation_id": alice_conversation},
         {"type": "read", "conversation_id": alice_conversation, "seq": 1},
     ):
@@ -68,7 +85,14 @@ async def test_visitor_cannot_reach_another_visitors_conversation(world: World) 
 
     # Live events of Alice's conversation don't reach Bob.
     alice_ws = await alice.socket({alice_conversation: 1})
-    await alice_ws.send({"type": "message.send", "conversation_id": alice_conversation, "client_id": new_client_id(), "body": "more secrets"})
+    await alice_ws.send(
+        {
+            "type": "message.send",
+            "conversation_id": alice_conversation,
+            "client_id": new_client_id(),
+            "body": "more secrets",
+        }
+    )
     await alice_ws.expect("ack", skip=("ping", "message.created", "conversation.updated"))
     assert "secrets" not in str(await bob_ws.collect())
     await alice_ws.close()
@@ -90,7 +114,9 @@ async def test_agent_cannot_cross_workspaces(world: World, other_world: World) -
         ("POST", f"/conversations/{foreign}/status", {"status": "resolved"}),
         ("GET", f"/contacts/{outsider.contact_id}", None),
     ):
-        response = await login.client.request(method, foreign_base + path, json=body, headers=login.headers())
+        response = await login.client.request(
+            method, foreign_base + path, json=body, headers=login.headers()
+        )
         assert response.status_code == 404, (method, path, response.text)
 
     # HTTP with the agent's own workspace in the path but a foreign conversation id.
@@ -98,11 +124,14 @@ async def test_agent_cannot_cross_workspaces(world: World, other_world: World) -
     assert own.status_code == 404
     write = await login.client.post(
         f"{world.base}/conversations/{foreign}/messages",
-        json={"body": "x", "client_id": new_client_id()}, headers=login.headers(),
+        json={"body": "x", "client_id": new_client_id()},
+        headers=login.headers(),
     )
     assert write.status_code == 404
     assign = await login.client.post(
-        f"{world.base}/conversations/{foreign}/assignee", json={"agent_id": None}, headers=login.headers()
+        f"{world.base}/conversations/{foreign}/assignee",
+        json={"agent_id": None},
+        headers=login.headers(),
     )
     assert assign.status_code == 404
     # Assigning to an agent of the other workspace is refused too.
@@ -110,7 +139,8 @@ async def test_agent_cannot_cross_workspaces(world: World, other_world: World) -
     own_conversation = (await mine.start("hi"))["conversation"]["id"]
     cross_assign = await login.client.post(
         f"{world.base}/conversations/{own_conversation}/assignee",
-        json={"agent_id": other_world.owner.id}, headers=login.headers(),
+        json={"agent_id": other_world.owner.id},
+        headers=login.headers(),
     )
     assert cross_assign.status_code == 404
 
@@ -121,10 +151,19 @@ async def test_agent_cannot_cross_workspaces(world: World, other_world: World) -
     # And on its own workspace's socket, the foreign conversation is unknown.
     sock = await agent_socket(world, login)
     await sock.until_ready()
-    await sock.send({"type": "message.send", "conversation_id": foreign, "client_id": new_client_id(), "body": "x"})
+    await sock.send(
+        {
+            "type": "message.send",
+            "conversation_id": foreign,
+            "client_id": new_client_id(),
+            "body": "x",
+        }
+    )
     assert (await sock.expect("error"))["code"] == "not_found"
     # Events of the other workspace never arrive.
-    await outsider.client.post(f"/api/widget/v1/conversations/{foreign}/messages",
-                               json={"body": "leak?", "client_id": new_client_id()})
+    await outsider.client.post(
+        f"/api/widget/v1/conversations/{foreign}/messages",
+        json={"body": "leak?", "client_id": new_client_id()},
+    )
     assert "leak?" not in str(await sock.collect())
     await sock.close()

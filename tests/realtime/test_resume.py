@@ -85,7 +85,9 @@ async def test_agent_resumes_from_last_event_id(world: World) -> None:
         )
         assert response.status_code == 201
 
-    resumed = await agent_socket(world, login, epoch=ready["epoch"], last_event_id=ready["last_event_id"])
+    resumed = await agent_socket(
+        world, login, epoch=ready["epoch"], last_event_id=ready["last_event_id"]
+    )
     assert (await resumed.until_ready())["resumed"] is True
     frames = resumed.replayed
     bodies = [f["data"]["message"]["body"] for f in frames if f["type"] == "message.created"]
@@ -111,13 +113,21 @@ async def test_ack_means_committed(world: World) -> None:
     conversation_id = started["conversation"]["id"]
     sock = await visitor.socket({conversation_id: 1})
     client_id = new_client_id()
-    await sock.send({"type": "message.send", "conversation_id": conversation_id,
-                     "client_id": client_id, "body": "acked?"})
+    await sock.send(
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "client_id": client_id,
+            "body": "acked?",
+        }
+    )
     ack = await sock.expect("ack", skip=("ping", "message.created", "conversation.updated"))
     assert ack["message"]["seq"] == 2
     async with world.server.db.read() as session:
-        count = (await session.execute(
-            select(func.count()).select_from(Message).where(Message.client_id == client_id)
-        )).scalar_one()
+        count = (
+            await session.execute(
+                select(func.count()).select_from(Message).where(Message.client_id == client_id)
+            )
+        ).scalar_one()
     assert count == 1
     await sock.close()

@@ -39,7 +39,8 @@ async def _start_node(server: RunningServer) -> Node:
         "SANGDAM_LOG_LEVEL": "warning",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "sangdam.cli", "serve", "--port", str(port)], env=env,
+        [sys.executable, "-m", "sangdam.cli", "serve", "--port", str(port)],
+        env=env,
         stdout=subprocess.DEVNULL,
     )
     node = Node(process, f"http://127.0.0.1:{port}")
@@ -66,14 +67,20 @@ async def nodes(server: RunningServer) -> AsyncIterator[list[Node]]:
             node.process.wait(10)
 
 
-async def _agent_on(node: Node, world: World, **resume: str) -> tuple[httpx.AsyncClient, str, Socket]:
+async def _agent_on(
+    node: Node, world: World, **resume: str
+) -> tuple[httpx.AsyncClient, str, Socket]:
     client = httpx.AsyncClient(base_url=node.base_url)
-    login = await client.post("/api/v1/login", json={"email": world.emails[world.agent.id], "password": PASSWORD})
+    login = await client.post(
+        "/api/v1/login", json={"email": world.emails[world.agent.id], "password": PASSWORD}
+    )
     assert login.status_code == 200
     query = f"workspace_id={world.workspace.id}" + "".join(f"&{k}={v}" for k, v in resume.items())
-    ws = await connect(f"{node.ws_url}/ws/agent?{query}",
-                       additional_headers={"Cookie": f"sangdam_session={login.cookies['sangdam_session']}"},
-                       origin=node.base_url)  # type: ignore[arg-type]
+    ws = await connect(
+        f"{node.ws_url}/ws/agent?{query}",
+        additional_headers={"Cookie": f"sangdam_session={login.cookies['sangdam_session']}"},
+        origin=node.base_url,
+    )  # type: ignore[arg-type]
     return client, login.json()["csrf_token"], Socket(ws)
 
 
@@ -84,26 +91,42 @@ async def _visitor_on(node: Node, token: str, conversations: dict[int, int]) -> 
     return sock
 
 
-async def test_messages_cross_nodes_both_ways_and_survive_a_killed_node(nodes: list[Node], world: World) -> None:
+async def test_messages_cross_nodes_both_ways_and_survive_a_killed_node(
+    nodes: list[Node], world: World
+) -> None:
     node_a, node_b = nodes
     # The visitor lives on node A, the agent on node B.
     async with httpx.AsyncClient(base_url=node_a.base_url) as client:
-        created = await client.post("/api/widget/v1/visitors", json={"inbox_key": world.inbox.public_key})
+        created = await client.post(
+            "/api/widget/v1/visitors", json={"inbox_key": world.inbox.public_key}
+        )
     token = created.json()["token"]
     agent_http, csrf, agent_ws = await _agent_on(node_b, world)
     ready = await agent_ws.until_ready()
     visitor_ws = await _visitor_on(node_a, token, {})
 
-    await visitor_ws.send({"type": "message.send", "conversation_id": None, "client_id": new_client_id(),
-                           "body": "노드 A에서 보낸 메시지"})
-    ack = await visitor_ws.expect("ack", skip=("ping", "message.created", "conversation.created", "conversation.updated"))
+    await visitor_ws.send(
+        {
+            "type": "message.send",
+            "conversation_id": None,
+            "client_id": new_client_id(),
+            "body": "노드 A에서 보낸 메시지",
+        }
+    )
+    ack = await visitor_ws.expect(
+        "ack", skip=("ping", "message.created", "conversation.created", "conversation.updated")
+    )
     conversation_id = ack["conversation"]["id"]
-    arrived = await agent_ws.expect("message.created", skip=("ping", "conversation.created", "conversation.updated"))
+    arrived = await agent_ws.expect(
+        "message.created", skip=("ping", "conversation.created", "conversation.updated")
+    )
     assert arrived["data"]["message"]["body"] == "노드 A에서 보낸 메시지"
 
-    reply = await agent_http.post(f"/api/v1/workspaces/{world.workspace.id}/conversations/{conversation_id}/messages",
-                                  json={"body": "reply from node B", "client_id": new_client_id()},
-                                  headers={"X-CSRF-Token": csrf})
+    reply = await agent_http.post(
+        f"/api/v1/workspaces/{world.workspace.id}/conversations/{conversation_id}/messages",
+        json={"body": "reply from node B", "client_id": new_client_id()},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert reply.status_code == 201
     back = await visitor_ws.expect("message.created", skip=("ping", "conversation.updated"))
     assert back["data"]["message"]["body"] == "reply from node B"
@@ -112,22 +135,42 @@ async def test_messages_cross_nodes_both_ways_and_survive_a_killed_node(nodes: l
     node_a.process.kill()
     node_a.process.wait(10)
     for n in range(3):
-        sent = await agent_http.post(f"/api/v1/workspaces/{world.workspace.id}/conversations/{conversation_id}/messages",
-                                     json={"body": f"while A was down {n}", "client_id": new_client_id()},
-                                     headers={"X-CSRF-Token": csrf})
+        sent = await agent_http.post(
+            f"/api/v1/workspaces/{world.workspace.id}/conversations/{conversation_id}/messages",
+            json={"body": f"while A was down {n}", "client_id": new_client_id()},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert sent.status_code == 201
     resumed = await _visitor_on(node_b, token, {conversation_id: back["data"]["message"]["seq"]})
-    bodies = [f["data"]["message"]["body"] for f in resumed.replayed if f["type"] == "message.created"]
+    bodies = [
+        f["data"]["message"]["body"] for f in resumed.replayed if f["type"] == "message.created"
+    ]
     assert bodies == [f"while A was down {n}" for n in range(3)]
 
     # The agent resumes on the surviving node from its last event id: nothing lost, nothing twice.
     await agent_ws.close()
-    await resumed.send({"type": "message.send", "conversation_id": conversation_id, "client_id": new_client_id(), "body": "agent was away"})
+    await resumed.send(
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "client_id": new_client_id(),
+            "body": "agent was away",
+        }
+    )
     await resumed.expect("ack", skip=("ping", "message.created", "conversation.updated"))
-    _, _, agent_again = await _agent_on(node_b, world, epoch=ready["epoch"], last_event_id=ready["last_event_id"])
+    _, _, agent_again = await _agent_on(
+        node_b, world, epoch=ready["epoch"], last_event_id=ready["last_event_id"]
+    )
     assert (await agent_again.until_ready())["resumed"] is True
-    bodies = [f["data"]["message"]["body"] for f in agent_again.replayed if f["type"] == "message.created"]
-    assert bodies == ["노드 A에서 보낸 메시지", "reply from node B", *[f"while A was down {n}" for n in range(3)], "agent was away"]
+    bodies = [
+        f["data"]["message"]["body"] for f in agent_again.replayed if f["type"] == "message.created"
+    ]
+    assert bodies == [
+        "노드 A에서 보낸 메시지",
+        "reply from node B",
+        *[f"while A was down {n}" for n in range(3)],
+        "agent was away",
+    ]
     await agent_again.close()
     await resumed.close()
     await agent_http.aclose()

@@ -102,7 +102,10 @@ async def resolve_agent(
     if membership is None:
         raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
     return AgentContext(
-        workspace_id=workspace_id, agent=membership, via="session", user=user,
+        workspace_id=workspace_id,
+        agent=membership,
+        via="session",
+        user=user,
         web_session=web_session,
     )
 

@@ -27,5 +27,7 @@ async def get_contact(context: CurrentAgent, session: Session, contact_id: int) 
     )
     return ContactDetail(
         contact=ContactOut.model_validate(contact),
-        conversations=[ConversationOut.model_validate(agent_view(c, contact)) for c in conversations],
+        conversations=[
+            ConversationOut.model_validate(agent_view(c, contact)) for c in conversations
+        ],
     )

@@ -178,15 +178,21 @@ async def mark_read_by_agent(
 ) -> int:
     conversation, _ = await load(session, workspace_id, conversation_id, for_update=True)
     _check_seq(conversation, seq)
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(ConversationRead).values(
-        conversation_id=conversation.id, agent_id=agent.id, workspace_id=workspace_id,
+        conversation_id=conversation.id,
+        agent_id=agent.id,
+        workspace_id=workspace_id,
         last_seen_seq=seq,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["conversation_id", "agent_id"],
-        set_={"last_seen_seq": _greatest(dialect, ConversationRead.last_seen_seq, stmt.excluded.last_seen_seq)},
+        set_={
+            "last_seen_seq": _greatest(
+                dialect, ConversationRead.last_seen_seq, stmt.excluded.last_seen_seq
+            )
+        },
     )
     await session.execute(stmt)
     if seq > conversation.agent_last_seen_seq:
@@ -201,20 +207,25 @@ def _greatest(dialect: str, left: Any, right: Any) -> Any:
     return func.max(left, right) if dialect == "sqlite" else func.greatest(left, right)
 
 
-async def mark_read_by_contact(
-    session: AsyncSession, conversation: Conversation, seq: int
-) -> int:
+async def mark_read_by_contact(session: AsyncSession, conversation: Conversation, seq: int) -> int:
     _check_seq(conversation, seq)
     if seq > conversation.contact_last_seen_seq:
         conversation.contact_last_seen_seq = seq
-        _emit_read(session, conversation, reader="contact", reader_id=conversation.contact_id, seq=seq)
+        _emit_read(
+            session, conversation, reader="contact", reader_id=conversation.contact_id, seq=seq
+        )
     return conversation.contact_last_seen_seq
 
 
 def _emit_read(
     session: AsyncSession, conversation: Conversation, *, reader: str, reader_id: int, seq: int
 ) -> None:
-    data = {"conversation_id": conversation.id, "reader": reader, "reader_id": reader_id, "seq": seq}
+    data = {
+        "conversation_id": conversation.id,
+        "reader": reader,
+        "reader_id": reader_id,
+        "seq": seq,
+    }
     emit(
         session,
         Event(

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import create_user
-from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
 from sangdam.contacts.service import create_visitor
 from sangdam.conversations.models import Status
@@ -52,12 +51,20 @@ MAC = (
 SCRIPT: tuple[tuple[str, PageContext, str, list[tuple[str, str]], Status], ...] = (
     (
         "이서연",
-        PageContext(url="https://cloudcoffee.example/subscribe", title="정기구독 | 클라우드커피",
-                    referrer="https://search.naver.com/", locale="ko-KR", timezone="Asia/Seoul"),
+        PageContext(
+            url="https://cloudcoffee.example/subscribe",
+            title="정기구독 | 클라우드커피",
+            referrer="https://search.naver.com/",
+            locale="ko-KR",
+            timezone="Asia/Seoul",
+        ),
         IPHONE,
         [
             ("c", "안녕하세요, 정기구독 배송 주기를 2주로 바꿀 수 있나요?"),
-            ("a1", "안녕하세요 서연님! 네, 마이페이지 > 구독 관리에서 배송 주기를 2주로 바꾸실 수 있어요."),
+            (
+                "a1",
+                "안녕하세요 서연님! 네, 마이페이지 > 구독 관리에서 배송 주기를 2주로 바꾸실 수 있어요.",
+            ),
             ("n1", "VIP 고객. 다음 배송분 샘플 하나 추가하기로 함."),
             ("c", "찾았어요. 감사합니다!"),
         ],
@@ -65,16 +72,26 @@ SCRIPT: tuple[tuple[str, PageContext, str, list[tuple[str, str]], Status], ...] 
     ),
     (
         "Daniel Park",
-        PageContext(url="https://cloudcoffee.example/checkout", title="Checkout | Cloud Coffee",
-                    referrer="https://www.google.com/", locale="en-US", timezone="America/Los_Angeles"),
+        PageContext(
+            url="https://cloudcoffee.example/checkout",
+            title="Checkout | Cloud Coffee",
+            referrer="https://www.google.com/",
+            locale="en-US",
+            timezone="America/Los_Angeles",
+        ),
         WINDOWS,
         [("c", "Hi, do you ship to the US? The checkout page only lists Korean addresses.")],
         Status.OPEN,
     ),
     (
         "박지훈",
-        PageContext(url="https://cloudcoffee.example/orders/1042", title="주문 상세 | 클라우드커피",
-                    referrer=None, locale="ko-KR", timezone="Asia/Seoul"),
+        PageContext(
+            url="https://cloudcoffee.example/orders/1042",
+            title="주문 상세 | 클라우드커피",
+            referrer=None,
+            locale="ko-KR",
+            timezone="Asia/Seoul",
+        ),
         MAC,
         [
             ("c", "주문한 원두가 아직 안 왔어요. 주문번호 1042입니다."),
@@ -94,7 +111,9 @@ async def seed_demo(session: AsyncSession, max_chars: int) -> bool:
         await create_user(session, email=login.email, name=login.name, password=login.password)
         for login in LOGINS
     ]
-    workspace, inbox = await create_workspace(session, name="클라우드커피 Cloud Coffee", owner=users[0])
+    workspace, inbox = await create_workspace(
+        session, name="클라우드커피 Cloud Coffee", owner=users[0]
+    )
     agents: list[Agent] = []
     for user in users[1:]:
         agents.append(await add_agent(session, workspace.id, user))
@@ -105,7 +124,12 @@ async def seed_demo(session: AsyncSession, max_chars: int) -> bool:
         for sender, body in lines:
             if conversation is None:
                 conversation, _, _ = await start_conversation(
-                    session, inbox, contact, body=body, client_id=None, context=context,
+                    session,
+                    inbox,
+                    contact,
+                    body=body,
+                    client_id=None,
+                    context=context,
                     max_chars=max_chars,
                 )
                 continue

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def for_agent(envelope: dict[str, Any], *, workspace_id: int, agent_id: int) -> dict[str, Any] | None:
+def for_agent(
+    envelope: dict[str, Any], *, workspace_id: int, agent_id: int
+) -> dict[str, Any] | None:
     """The frame an agent socket gets, or None. Agents see their own workspace only."""
     if envelope["workspace_id"] != workspace_id:
         return None

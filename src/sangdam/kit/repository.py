@@ -7,7 +7,7 @@ is added there, so a query that forgets it can't be written by accident.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sangdam.errors import NotFound
 
 M = TypeVar("M")
+Ts = TypeVarTuple("Ts")
 
 
 class WorkspaceRepository:
@@ -22,10 +23,10 @@ class WorkspaceRepository:
         self.session = session
         self.workspace_id = workspace_id
 
-    def select(self, model: type[M]) -> Select[tuple[M]]:
+    def select(self, model: type[M]) -> Select[M]:
         return select(model).where(model.workspace_id == self.workspace_id)  # type: ignore[attr-defined]
 
-    def scoped(self, stmt: Select[Any], *models: Any) -> Select[Any]:
+    def scoped(self, stmt: Select[Unpack[Ts]], *models: Any) -> Select[Unpack[Ts]]:
         for model in models:
             stmt = stmt.where(model.workspace_id == self.workspace_id)
         return stmt

@@ -19,8 +19,12 @@ async def list_messages(
     context: CurrentAgent,
     session: Session,
     conversation_id: int,
-    after_seq: int | None = Query(default=None, ge=0, description="Catch up: messages after this seq"),
-    before_seq: int | None = Query(default=None, ge=1, description="Scroll back: messages before this seq"),
+    after_seq: int | None = Query(
+        default=None, ge=0, description="Catch up: messages after this seq"
+    ),
+    before_seq: int | None = Query(
+        default=None, ge=1, description="Scroll back: messages before this seq"
+    ),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> MessagePage:
     await load(session, context.workspace_id, conversation_id)
@@ -30,9 +34,7 @@ async def list_messages(
     has_more = len(messages) > limit
     if has_more:
         messages = messages[:limit] if after_seq is not None else messages[1:]
-    return MessagePage(
-        messages=[MessageOut.model_validate(m) for m in messages], has_more=has_more
-    )
+    return MessagePage(messages=[MessageOut.model_validate(m) for m in messages], has_more=has_more)
 
 
 @router.post(
@@ -49,7 +51,9 @@ async def post_message(
     response: Response,
     settings: AppSettings,
 ) -> MessageOut:
-    conversation, contact = await load(session, context.workspace_id, conversation_id, for_update=True)
+    conversation, contact = await load(
+        session, context.workspace_id, conversation_id, for_update=True
+    )
     message, created = await send_message(
         session,
         conversation,

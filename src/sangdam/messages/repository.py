@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from sangdam.kit.repository import WorkspaceRepository
 from sangdam.messages.models import Message, MessageKind
 
 
 class MessageRepository(WorkspaceRepository):
-    async def by_client_id(self, sender_type: str, sender_id: int | None, client_id: str) -> Message | None:
+    async def by_client_id(
+        self, sender_type: str, sender_id: int | None, client_id: str
+    ) -> Message | None:
         stmt = self.select(Message).where(
             Message.sender_type == sender_type,
             Message.sender_id == sender_id,

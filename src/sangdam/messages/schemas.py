@@ -11,9 +11,7 @@ CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 def check_client_id(value: str | None) -> str | None:
     if value is not None and not CLIENT_ID_PATTERN.match(value):
-        raise ValueError(
-            "client_id must be 1-64 letters, digits or _.:- (a UUID works well)"
-        )
+        raise ValueError("client_id must be 1-64 letters, digits or _.:- (a UUID works well)")
     return value
 
 
@@ -26,7 +24,9 @@ class MessageIn(BaseModel):
         description="Idempotency key chosen by the client: a retry with the same key returns "
         "the original message; the same key with a different body is refused with 409.",
     )
-    private: bool = Field(default=False, description="An internal note, never shown to the customer.")
+    private: bool = Field(
+        default=False, description="An internal note, never shown to the customer."
+    )
 
     _client_id = field_validator("client_id")(classmethod(lambda cls, v: check_client_id(v)))
 

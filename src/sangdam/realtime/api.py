@@ -17,18 +17,18 @@ from urllib.parse import urlsplit
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
-from starlette.websockets import WebSocketState
 
 from sangdam.auth.dependencies import AgentContext, bearer, resolve_agent, sangdam
 from sangdam.contacts.models import Contact
+from sangdam.contacts.schemas import PageContext
 from sangdam.contacts.service import authenticate_visitor, record_visit
+from sangdam.conversations.schemas import visitor_view
 from sangdam.conversations.service import (
     load,
     mark_read_by_agent,
     mark_read_by_contact,
     start_conversation,
 )
-from sangdam.conversations.schemas import visitor_view
 from sangdam.errors import BadRequest, NotFound, SangdamError
 from sangdam.events.schemas import Event, EventType
 from sangdam.inboxes.models import Inbox
@@ -130,7 +130,8 @@ async def agent_socket(
     app = sangdam(websocket)
     if bearer(websocket) is None and not _same_origin(websocket):
         await _refuse(
-            websocket, BadRequest("Cross-origin sockets are not allowed.", code="bad_origin"),
+            websocket,
+            BadRequest("Cross-origin sockets are not allowed.", code="bad_origin"),
             CLOSE_FORBIDDEN,
         )
         return
@@ -147,13 +148,17 @@ async def agent_socket(
     connection.start_writer()
     try:
         await _agent_resume(connection, epoch, last_event_id)
-        await _serve(websocket, connection, lambda frame: _agent_frame(websocket, context, connection, frame))
+        await _serve(
+            websocket, connection, lambda frame: _agent_frame(websocket, context, connection, frame)
+        )
     finally:
         hub.remove(connection)
         await connection.stop()
 
 
-async def _agent_resume(connection: AgentConnection, epoch: str | None, last_event_id: str | None) -> None:
+async def _agent_resume(
+    connection: AgentConnection, epoch: str | None, last_event_id: str | None
+) -> None:
     """Replay what the agent missed, or tell it to start from a fresh snapshot."""
     broker = sangdam(connection.websocket).realtime.broker
     current_epoch, head = await broker.position(connection.workspace_id)
@@ -209,19 +214,29 @@ async def _agent_frame(
                 data=data,
                 visitor_data=None
                 if frame.private
-                else {"conversation_id": conversation.id, "sender_type": "agent", "name": context.agent.display_name},
+                else {
+                    "conversation_id": conversation.id,
+                    "sender_type": "agent",
+                    "name": context.agent.display_name,
+                },
                 exclude_agent_id=context.agent.id,
             )
         )
     elif isinstance(frame, protocol.Read):
         async with app.db.transaction() as session:
-            seq = await mark_read_by_agent(session, workspace_id, frame.conversation_id, context.agent, frame.seq)
+            seq = await mark_read_by_agent(
+                session, workspace_id, frame.conversation_id, context.agent, frame.seq
+            )
         connection.send({"type": "ack", "ref": frame.ref, "seq": seq})
     elif isinstance(frame, protocol.Send):
         if frame.conversation_id is None:
-            raise BadRequest("Say which conversation to send to (conversation_id).", code="bad_frame")
+            raise BadRequest(
+                "Say which conversation to send to (conversation_id).", code="bad_frame"
+            )
         async with app.db.transaction() as session:
-            conversation, contact = await load(session, workspace_id, frame.conversation_id, for_update=True)
+            conversation, contact = await load(
+                session, workspace_id, frame.conversation_id, for_update=True
+            )
             message, _ = await send_message(
                 session,
                 conversation,
@@ -288,7 +303,9 @@ async def widget_socket(websocket: WebSocket) -> None:
         await _serve(
             websocket,
             connection,
-            lambda frame: _visitor_frame(websocket, contact, visitor_token.inbox_id, connection, frame),
+            lambda frame: _visitor_frame(
+                websocket, contact, visitor_token.inbox_id, connection, frame
+            ),
         )
     finally:
         hub.remove(connection)
@@ -314,12 +331,18 @@ async def _visitor_frame(
                 workspace_id=contact.workspace_id,
                 conversation_id=conversation.id,
                 contact_id=contact.id,
-                data={"conversation_id": conversation.id, "sender_type": "contact", "name": contact.name},
+                data={
+                    "conversation_id": conversation.id,
+                    "sender_type": "contact",
+                    "name": contact.name,
+                },
             )
         )
     elif isinstance(frame, protocol.Read):
         async with app.db.transaction() as session:
-            conversation = await own_conversation(session, contact, frame.conversation_id, for_update=True)
+            conversation = await own_conversation(
+                session, contact, frame.conversation_id, for_update=True
+            )
             seq = await mark_read_by_contact(session, conversation, frame.seq)
         connection.send({"type": "ack", "ref": frame.ref, "seq": seq})
     elif isinstance(frame, protocol.Page):
@@ -339,15 +362,28 @@ async def _visitor_frame(
                 inbox = await session.get(Inbox, inbox_id)
                 assert inbox is not None
                 conversation, message, _ = await start_conversation(
-                    session, inbox, fresh, body=frame.body, client_id=frame.client_id,
-                    context=frame.context or protocol.PageContext(), max_chars=max_chars,
+                    session,
+                    inbox,
+                    fresh,
+                    body=frame.body,
+                    client_id=frame.client_id,
+                    context=frame.context or PageContext(),
+                    max_chars=max_chars,
                 )
             else:
-                conversation = await own_conversation(session, fresh, frame.conversation_id, for_update=True)
+                conversation = await own_conversation(
+                    session, fresh, frame.conversation_id, for_update=True
+                )
                 message, _ = await send_message(
-                    session, conversation, fresh, sender_type=SenderType.CONTACT,
-                    sender_id=fresh.id, sender_name=fresh.name or "", body=frame.body,
-                    client_id=frame.client_id, max_chars=max_chars,
+                    session,
+                    conversation,
+                    fresh,
+                    sender_type=SenderType.CONTACT,
+                    sender_id=fresh.id,
+                    sender_name=fresh.name or "",
+                    body=frame.body,
+                    client_id=frame.client_id,
+                    max_chars=max_chars,
                 )
             payload = visitor_message(message)
             conversation_view = visitor_view(conversation)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections import deque
@@ -188,10 +189,8 @@ class RedisBroker(Broker):
         await super().stop()
         if self._listener is not None:
             self._listener.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
-            except (asyncio.CancelledError, Exception):  # noqa: S110 - shutting down
-                pass
         await self._redis.aclose()
 
     async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
@@ -220,7 +219,8 @@ class RedisBroker(Broker):
         if epoch is None:
             epoch_value = new_epoch()
             if not await self._redis.set(self.EPOCH_KEY, epoch_value, nx=True):
-                epoch_value = (await self._redis.get(self.EPOCH_KEY)).decode()
+                existing = await self._redis.get(self.EPOCH_KEY)
+                epoch_value = existing.decode() if isinstance(existing, bytes) else epoch_value
         else:
             epoch_value = epoch.decode()
         last = newest[0][0].decode() if newest else "0-0"
@@ -261,15 +261,13 @@ class RedisBroker(Broker):
                         continue
                     self._on_message(message["data"])
             except asyncio.CancelledError:
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
                 raise
             except Exception as exc:
                 log.warning("redis feed lost (%s); reconnecting in %.1fs", exc, delay)
                 first = False
-                try:
-                    await pubsub.aclose()
-                except Exception:  # noqa: S110 - the connection is already broken
-                    pass
+                with contextlib.suppress(Exception):  # the connection is already broken
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 

@@ -103,12 +103,6 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
 
-    async def drain(self, timeout: float = 2.0) -> None:
-        """Wait until queued frames are written (used before closing on purpose)."""
-        deadline = time.monotonic() + timeout
-        while not self.queue.empty() and time.monotonic() < deadline and not self.closed:
-            await asyncio.sleep(0.01)
-
 
 class AgentConnection(Connection):
     kind = "agent"

@@ -43,7 +43,7 @@ def translator(locale: str):  # type: ignore[no-untyped-def]
 def negotiate(accept_language: str | None, requested: str | None = None) -> str:
     """Pick ko or en: an explicit choice first, then the browser's preference order."""
     if requested in LOCALES:
-        return requested  # type: ignore[return-value]
+        return requested
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower()
         if tag[:2] in LOCALES:

@@ -111,7 +111,9 @@ async def widget_loader() -> FileResponse:
 
 
 @router.get("/widget/frame", response_class=HTMLResponse)
-async def widget_frame(request: Request, session: Session, key: str, lang: str | None = None) -> Response:
+async def widget_frame(
+    request: Request, session: Session, key: str, lang: str | None = None
+) -> Response:
     inbox = await inbox_by_public_key(session, key)
     if inbox is None:
         raise NotFound("This chat widget's key is unknown. Check the key in the script tag.")

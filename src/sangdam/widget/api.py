@@ -8,9 +8,8 @@ from sangdam.auth.dependencies import AppSettings, CurrentVisitor, Session
 from sangdam.contacts.schemas import PageContext, VisitorContactOut
 from sangdam.contacts.service import create_visitor, record_visit
 from sangdam.conversations.repository import ConversationRepository
-from sangdam.conversations.schemas import VisitorConversationOut
+from sangdam.conversations.schemas import ReadIn, VisitorConversationOut
 from sangdam.conversations.service import mark_read_by_contact, start_conversation
-from sangdam.conversations.schemas import ReadIn
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
@@ -108,7 +107,10 @@ async def history(
 ) -> VisitorMessagePage:
     await service.own_conversation(session, visitor.contact, conversation_id)
     messages = await MessageRepository(session, visitor.workspace_id).page(
-        conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit + 1,
+        conversation_id,
+        after_seq=after_seq,
+        before_seq=before_seq,
+        limit=limit + 1,
         public_only=True,
     )
     has_more = len(messages) > limit
