@@ -7,7 +7,7 @@ is added there, so a query that forgets it can't be written by accident.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, TypeVarTuple, Unpack
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,7 @@ class WorkspaceRepository:
     def select(self, model: type[M]) -> Select[M]:
         return select(model).where(model.workspace_id == self.workspace_id)  # type: ignore[attr-defined]
 
-    def scoped(self, stmt: Select[Unpack[Ts]], *models: Any) -> Select[Unpack[Ts]]:
+    def scoped(self, stmt: Select[*Ts], *models: Any) -> Select[*Ts]:
         for model in models:
             stmt = stmt.where(model.workspace_id == self.workspace_id)
         return stmt

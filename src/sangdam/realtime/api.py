@@ -43,6 +43,7 @@ router = APIRouter()
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_AGAIN = 1013
 
 
 def _error(exc: SangdamError, ref: str | None = None) -> dict[str, Any]:
@@ -147,7 +148,14 @@ async def agent_socket(
     hub.add(connection)
     connection.start_writer()
     try:
-        await _agent_resume(connection, epoch, last_event_id)
+        try:
+            await _agent_resume(connection, epoch, last_event_id)
+        except Exception:
+            # The broker is unreachable: ask the client to come back shortly.
+            log.warning("agent resume failed; asking the client to retry", exc_info=True)
+            with contextlib.suppress(Exception):
+                await websocket.close(code=CLOSE_TRY_AGAIN, reason="try again")
+            return
         await _serve(
             websocket, connection, lambda frame: _agent_frame(websocket, context, connection, frame)
         )

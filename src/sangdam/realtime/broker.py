@@ -166,8 +166,17 @@ class RedisBroker(Broker):
     def __init__(self, url: str, history_size: int) -> None:
         super().__init__(history_size)
         import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
-        self._redis = redis.Redis.from_url(url, health_check_interval=10)
+        # After a Redis restart pooled connections are dead; retry once they reconnect.
+        self._redis = redis.Redis.from_url(
+            url,
+            health_check_interval=10,
+            retry=Retry(ExponentialBackoff(cap=1.0), 3),
+            retry_on_error=[RedisConnectionError, TimeoutError],
+        )
         self._url = url
         self._publish_script = self._redis.register_script(_PUBLISH)
         self._replay_script = self._redis.register_script(_REPLAY)
@@ -175,6 +184,7 @@ class RedisBroker(Broker):
         self._subscribed = asyncio.Event()
         # Set when a publish failed: the epoch must change so clients resync.
         self._lost_publish = False
+        self._known_epoch: str | None = None
 
     def _stream(self, workspace_id: int) -> str:
         return f"sangdam:stream:{workspace_id}"
@@ -194,21 +204,29 @@ class RedisBroker(Broker):
         await self._redis.aclose()
 
     async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
-        if self._lost_publish:
-            await self._start_new_epoch()
         payload = orjson.dumps(envelope)
         try:
-            await self._publish_script(
+            if self._lost_publish:
+                await self._renew_epoch()
+            epoch, _ = await self._publish_script(
                 keys=[self._stream(envelope["workspace_id"]), self.CHANNEL, self.EPOCH_KEY],
                 args=[self.history_size, payload, new_epoch(), "1" if durable else "0"],
             )
+            self._known_epoch = epoch.decode()
         except Exception:
             # The change is committed; clients will catch up once the epoch moves on.
-            self._lost_publish = durable
-            log.exception("could not publish %s; clients will resynchronise", envelope["type"])
+            self._lost_publish = self._lost_publish or durable
+            log.warning("could not publish %s; clients will resynchronise", envelope["type"])
 
-    async def _start_new_epoch(self) -> None:
-        await self._redis.set(self.EPOCH_KEY, new_epoch())
+    async def _renew_epoch(self) -> None:
+        """Events went missing: a new epoch tells every client to resynchronise.
+
+        If Redis restarted meanwhile the epoch already changed with it; changing it
+        again would only make clients resynchronise twice.
+        """
+        current = await self._redis.get(self.EPOCH_KEY)
+        if current is not None and current.decode() == self._known_epoch:
+            await self._redis.set(self.EPOCH_KEY, new_epoch())
         self._lost_publish = False
 
     async def position(self, workspace_id: int) -> tuple[str, str]:

@@ -226,8 +226,8 @@ class Hub:
         epoch = envelope.get("epoch")
         if epoch and self.current_epoch and epoch != self.current_epoch:
             # History may have been lost: visitors catch up from the database;
-            # agents notice the new epoch on the frame and resynchronise.
-            self.feed_restored()
+            # agents notice the new epoch on the frame itself and resynchronise.
+            self._catch_up_visitors()
         if epoch:
             self.current_epoch = epoch
         workspace_id = envelope["workspace_id"]
@@ -238,11 +238,14 @@ class Hub:
             for visitor in self._visitors.get((workspace_id, contact_id), ()):
                 visitor.offer(envelope)
 
-    def feed_restored(self) -> None:
-        """The feed was interrupted: catch visitors up and tell agents to resume."""
+    def _catch_up_visitors(self) -> None:
         for group in self._visitors.values():
             for visitor in group:
                 visitor.catch_up()
+
+    def feed_restored(self) -> None:
+        """The feed was interrupted: catch visitors up and tell agents to resume."""
+        self._catch_up_visitors()
         for agents in self._agents.values():
             for agent in agents:
                 agent.send({"type": "resume_required"})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sangdam.config import Settings
 from sangdam.events.schemas import Event
 from sangdam.realtime.broker import create_broker
 from sangdam.realtime.hub import Hub
+
+log = logging.getLogger(__name__)
 
 
 class Realtime:
@@ -27,8 +30,13 @@ class Realtime:
     async def publish_committed(self, events: list[Any]) -> None:
         """Called by the database after every commit, with that transaction's events."""
         for event in events:
-            if isinstance(event, Event):
+            if not isinstance(event, Event):
+                continue
+            try:
                 await self.broker.publish(event.to_wire(), durable=not event.ephemeral)
+            except Exception:
+                # Already committed: never turn that into an error for the sender.
+                log.exception("publishing %s failed", event.type)
 
     async def publish_now(self, event: Event) -> None:
         """Ephemeral signals (typing) that change no state go out without a transaction."""

@@ -1,0 +1,195 @@
+"""Run `sangdam run|serve` with timers around the database and the event loop.
+
+Used by ``load.py --instrument`` to see where the time goes without editing
+``src/``: it wraps a few objects at import time, then calls the normal CLI.
+At exit it writes a JSON file (path in ``SANGDAM_BENCH_STATS``) with:
+
+* ``lock_wait`` / ``lock_hold``: the SQLite write lock (``Database._write_lock``),
+  time waiting for it and time holding it (= one whole write transaction);
+* ``transaction``: ``Database.transaction`` from entry to exit (lock + work +
+  commit + publishing the events);
+* ``commit``: ``AsyncSession.commit`` (for SQLite: the WAL write + fsync);
+* ``publish``: ``Realtime.publish_committed`` (broker publish after commit);
+* ``sql``: statements executed, by verb; ``sql_time``: time per statement as
+  the event loop sees it (driver round trip including thread hops);
+* ``loop_lag``: how late a 10 ms ``asyncio.sleep`` wakes up, sampled all the
+  time: a busy event loop shows up here.
+
+``load.py`` sends SIGUSR1 when its measurement starts (the counters are
+reset) and SIGUSR2 when it ends (the file is written), so the numbers cover
+the measured window only. With ``SANGDAM_BENCH_PROFILE=path`` cProfile runs
+between the two signals and its stats are written to that path (cProfile
+slows the server down: use it to see where the time goes, not for numbers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+perf = time.perf_counter
+samples: dict[str, list[float]] = defaultdict(list)
+counts: dict[str, int] = defaultdict(int)
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+    n = len(ordered)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(n - 1, int(p / 100 * n))] * 1000, 3)
+
+    return {
+        "count": n,
+        "mean_ms": round(sum(ordered) / n * 1000, 3),
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "max_ms": round(ordered[-1] * 1000, 3),
+        "total_s": round(sum(ordered), 3),
+    }
+
+
+def _dump() -> None:
+    path = os.environ.get("SANGDAM_BENCH_STATS")
+    if not path:
+        return
+    data = {name: _summary(values) for name, values in samples.items()}
+    data["sql_counts"] = dict(counts)
+    with open(path, "w") as out:
+        json.dump(data, out, indent=2)
+
+
+class TimedLock:
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+        self._acquired = 0.0
+
+    async def __aenter__(self) -> None:
+        start = perf()
+        await self._lock.acquire()
+        self._acquired = perf()
+        samples["lock_wait"].append(self._acquired - start)
+
+    async def __aexit__(self, *exc: object) -> None:
+        samples["lock_hold"].append(perf() - self._acquired)
+        self._lock.release()
+
+
+def install() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from sangdam import db as dbmod
+    from sangdam.realtime import service as realtime_service
+
+    original_init = dbmod.Database.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self._write_lock is not None:
+            self._write_lock = TimedLock(self._write_lock)
+        sync_engine = self.engine.sync_engine
+
+        @event.listens_for(sync_engine, "before_cursor_execute")
+        def before(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+            conn.info["bench_t"] = perf()
+            counts[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+        @event.listens_for(sync_engine, "after_cursor_execute")
+        def after(conn: Any, *rest: Any) -> None:
+            started = conn.info.pop("bench_t", None)
+            if started is not None:
+                samples["sql_time"].append(perf() - started)
+
+    dbmod.Database.__init__ = init  # type: ignore[method-assign]
+
+    original_transaction = dbmod.Database.transaction
+
+    @contextlib.asynccontextmanager
+    async def transaction(self: Any) -> Any:
+        start = perf()
+        async with original_transaction(self) as session:
+            yield session
+        samples["transaction"].append(perf() - start)
+
+    dbmod.Database.transaction = transaction  # type: ignore[method-assign]
+
+    original_commit = AsyncSession.commit
+
+    async def commit(self: Any) -> None:
+        start = perf()
+        await original_commit(self)
+        samples["commit"].append(perf() - start)
+
+    AsyncSession.commit = commit  # type: ignore[method-assign]
+
+    original_publish = realtime_service.Realtime.publish_committed
+
+    async def publish_committed(self: Any, events: list[Any]) -> None:
+        start = perf()
+        await original_publish(self, events)
+        samples["publish"].append(perf() - start)
+
+    realtime_service.Realtime.publish_committed = publish_committed  # type: ignore[method-assign]
+
+    original_start = realtime_service.Realtime.start
+
+    async def start(self: Any) -> None:
+        await original_start(self)
+
+        async def lag() -> None:
+            while True:
+                before = perf()
+                await asyncio.sleep(0.01)
+                samples["loop_lag"].append(perf() - before - 0.01)
+
+        self._bench_lag = asyncio.create_task(lag())
+
+    realtime_service.Realtime.start = start  # type: ignore[method-assign]
+
+
+def main() -> None:
+    install()
+    from sangdam.cli import main as cli_main
+
+    profile_path = os.environ.get("SANGDAM_BENCH_PROFILE")
+    profiler = None
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    dumped = False
+
+    def reset(*_: object) -> None:
+        samples.clear()
+        counts.clear()
+        if profiler is not None:
+            profiler.enable()
+
+    def dump(*_: object) -> None:
+        nonlocal dumped
+        dumped = True
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+        _dump()
+
+    signal.signal(signal.SIGUSR1, reset)
+    signal.signal(signal.SIGUSR2, dump)
+    atexit.register(lambda: None if dumped else _dump())
+    cli_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
