@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
-from sangdam.messages.service import emit_conversation_updated, send_message, validate_body
+from sangdam.messages.service import emit_conversation_updated, send_as_contact, validate_body
 from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
 
@@ -46,13 +47,10 @@ async def start_conversation(
             conversation = await ConversationRepository(session, inbox.workspace_id).get(
                 existing.conversation_id, for_update=True
             )
-            message, created = await send_message(
+            message, created = await send_as_contact(
                 session,
                 conversation,
                 contact,
-                sender_type=SenderType.CONTACT,
-                sender_id=contact.id,
-                sender_name=contact.name or "",
                 body=body,
                 client_id=client_id,
                 max_chars=max_chars,
@@ -73,13 +71,10 @@ async def start_conversation(
     ConversationRepository(session, inbox.workspace_id).add(conversation)
     await session.flush()
     emit_conversation_updated(session, conversation, contact, created=True)
-    message, _ = await send_message(
+    message, _ = await send_as_contact(
         session,
         conversation,
         contact,
-        sender_type=SenderType.CONTACT,
-        sender_id=contact.id,
-        sender_name=contact.name or "",
         body=body,
         client_id=client_id,
         max_chars=max_chars,
@@ -202,8 +197,6 @@ async def mark_read_by_agent(
 
 
 def _greatest(dialect: str, left: Any, right: Any) -> Any:
-    from sqlalchemy import func
-
     return func.max(left, right) if dialect == "sqlite" else func.greatest(left, right)
 
 

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Query, Response
 
 from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
 from sangdam.conversations.service import load
-from sangdam.messages.models import MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import MessageIn, MessageOut, MessagePage
-from sangdam.messages.service import send_message
+from sangdam.messages.service import send_as_agent
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["messages"])
 
@@ -28,12 +27,9 @@ async def list_messages(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> MessagePage:
     await load(session, context.workspace_id, conversation_id)
-    messages = await MessageRepository(session, context.workspace_id).page(
-        conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit + 1
+    messages, has_more = await MessageRepository(session, context.workspace_id).window(
+        conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit
     )
-    has_more = len(messages) > limit
-    if has_more:
-        messages = messages[:limit] if after_seq is not None else messages[1:]
     return MessagePage(messages=[MessageOut.model_validate(m) for m in messages], has_more=has_more)
 
 
@@ -54,17 +50,15 @@ async def post_message(
     conversation, contact = await load(
         session, context.workspace_id, conversation_id, for_update=True
     )
-    message, created = await send_message(
+    message, created = await send_as_agent(
         session,
         conversation,
         contact,
-        sender_type=SenderType.AGENT,
-        sender_id=context.agent.id,
-        sender_name=context.agent.display_name,
+        context.agent,
         body=payload.body,
         client_id=payload.client_id,
+        private=payload.private,
         max_chars=settings.realtime.max_message_chars,
-        kind=MessageKind.NOTE if payload.private else MessageKind.TEXT,
     )
     if not created:
         response.status_code = 200

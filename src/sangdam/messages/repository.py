@@ -35,3 +35,25 @@ class MessageRepository(WorkspaceRepository):
             stmt = stmt.where(Message.seq < before_seq)
         stmt = stmt.order_by(Message.seq.desc()).limit(limit)
         return list(reversed(list((await self.session.execute(stmt)).scalars())))
+
+    async def window(
+        self,
+        conversation_id: int,
+        *,
+        after_seq: int | None,
+        before_seq: int | None,
+        limit: int,
+        public_only: bool = False,
+    ) -> tuple[list[Message], bool]:
+        """A page of history and whether more lies beyond it (in the direction asked)."""
+        messages = await self.page(
+            conversation_id,
+            after_seq=after_seq,
+            before_seq=before_seq,
+            limit=limit + 1,
+            public_only=public_only,
+        )
+        has_more = len(messages) > limit
+        if has_more:
+            messages = messages[:limit] if after_seq is not None else messages[1:]
+        return messages, has_more

@@ -17,6 +17,7 @@ from sangdam.kit.secrets import content_hash
 from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import MessageOut, VisitorMessageOut, check_client_id
+from sangdam.workspaces.models import Agent
 
 PREVIEW_CHARS = 140
 
@@ -139,6 +140,54 @@ async def send_message(
         session, conversation, contact, visible_to_visitor=kind != MessageKind.NOTE
     )
     return message, True
+
+
+async def send_as_contact(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    *,
+    body: object,
+    client_id: str | None,
+    max_chars: int,
+) -> tuple[Message, bool]:
+    return await send_message(
+        session,
+        conversation,
+        contact,
+        sender_type=SenderType.CONTACT,
+        sender_id=contact.id,
+        sender_name=contact.name or "",
+        body=body,
+        client_id=client_id,
+        max_chars=max_chars,
+    )
+
+
+async def send_as_agent(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    agent: Agent,
+    *,
+    body: object,
+    client_id: str | None,
+    private: bool,
+    max_chars: int,
+) -> tuple[Message, bool]:
+    """A reply to the customer, or an internal note when ``private``."""
+    return await send_message(
+        session,
+        conversation,
+        contact,
+        sender_type=SenderType.AGENT,
+        sender_id=agent.id,
+        sender_name=agent.display_name,
+        body=body,
+        client_id=client_id,
+        max_chars=max_chars,
+        kind=MessageKind.NOTE if private else MessageKind.TEXT,
+    )
 
 
 def emit_conversation_updated(

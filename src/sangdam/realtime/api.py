@@ -32,8 +32,7 @@ from sangdam.conversations.service import (
 from sangdam.errors import BadRequest, NotFound, SangdamError
 from sangdam.events.schemas import Event, EventType
 from sangdam.inboxes.models import Inbox
-from sangdam.messages.models import MessageKind, SenderType
-from sangdam.messages.service import agent_message, send_message, visitor_message
+from sangdam.messages.service import agent_message, send_as_agent, send_as_contact, visitor_message
 from sangdam.realtime import protocol
 from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
 from sangdam.widget.service import missed_messages, own_conversation
@@ -245,17 +244,15 @@ async def _agent_frame(
             conversation, contact = await load(
                 session, workspace_id, frame.conversation_id, for_update=True
             )
-            message, _ = await send_message(
+            message, _ = await send_as_agent(
                 session,
                 conversation,
                 contact,
-                sender_type=SenderType.AGENT,
-                sender_id=context.agent.id,
-                sender_name=context.agent.display_name,
+                context.agent,
                 body=frame.body,
                 client_id=frame.client_id,
+                private=frame.private,
                 max_chars=app.settings.realtime.max_message_chars,
-                kind=MessageKind.NOTE if frame.private else MessageKind.TEXT,
             )
             payload = agent_message(message)
         # Sent only after the commit above: an ack means the message is stored.
@@ -382,13 +379,10 @@ async def _visitor_frame(
                 conversation = await own_conversation(
                     session, fresh, frame.conversation_id, for_update=True
                 )
-                message, _ = await send_message(
+                message, _ = await send_as_contact(
                     session,
                     conversation,
                     fresh,
-                    sender_type=SenderType.CONTACT,
-                    sender_id=fresh.id,
-                    sender_name=fresh.name or "",
                     body=frame.body,
                     client_id=frame.client_id,
                     max_chars=max_chars,

@@ -225,7 +225,7 @@ class RedisBroker(Broker):
         again would only make clients resynchronise twice.
         """
         current = await self._redis.get(self.EPOCH_KEY)
-        if current is not None and current.decode() == self._known_epoch:
+        if isinstance(current, bytes) and current.decode() == self._known_epoch:
             await self._redis.set(self.EPOCH_KEY, new_epoch())
         self._lost_publish = False
 

@@ -13,10 +13,9 @@ from sangdam.conversations.service import mark_read_by_contact, start_conversati
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
-from sangdam.messages.models import SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import VisitorMessageOut
-from sangdam.messages.service import send_message, visitor_message
+from sangdam.messages.service import send_as_contact, visitor_message
 from sangdam.widget import service
 from sangdam.widget.schemas import (
     SessionOut,
@@ -106,16 +105,13 @@ async def history(
     limit: int = Query(default=50, ge=1, le=500),
 ) -> VisitorMessagePage:
     await service.own_conversation(session, visitor.contact, conversation_id)
-    messages = await MessageRepository(session, visitor.workspace_id).page(
+    messages, has_more = await MessageRepository(session, visitor.workspace_id).window(
         conversation_id,
         after_seq=after_seq,
         before_seq=before_seq,
-        limit=limit + 1,
+        limit=limit,
         public_only=True,
     )
-    has_more = len(messages) > limit
-    if has_more:
-        messages = messages[:limit] if after_seq is not None else messages[1:]
     return VisitorMessagePage(
         messages=[VisitorMessageOut.model_validate(visitor_message(m)) for m in messages],
         has_more=has_more,
@@ -136,13 +132,10 @@ async def send(
     conversation = await service.own_conversation(
         session, visitor.contact, conversation_id, for_update=True
     )
-    message, created = await send_message(
+    message, created = await send_as_contact(
         session,
         conversation,
         visitor.contact,
-        sender_type=SenderType.CONTACT,
-        sender_id=visitor.contact.id,
-        sender_name=visitor.contact.name or "",
         body=payload.body,
         client_id=payload.client_id,
         max_chars=settings.realtime.max_message_chars,
