@@ -20,6 +20,9 @@ reset) and SIGUSR2 when it ends (the file is written), so the numbers cover
 the measured window only. With ``SANGDAM_BENCH_PROFILE=path`` cProfile runs
 between the two signals and its stats are written to that path (cProfile
 slows the server down: use it to see where the time goes, not for numbers).
+With ``SANGDAM_BENCH_TRACEMALLOC=1`` the Python allocations (zlib's included:
+CPython allocates its streams with PyMem_RawMalloc) that grew between the two
+signals are written too, by source line (diagnostics only: tracing costs RSS).
 """
 
 from __future__ import annotations
@@ -60,12 +63,42 @@ def _summary(values: list[float]) -> dict[str, Any]:
     }
 
 
+_tracemalloc_base: list[Any] = []
+
+
+def _tracemalloc_growth() -> dict[str, Any]:
+    import tracemalloc
+
+    if not tracemalloc.is_tracing() or not _tracemalloc_base:
+        return {}
+    snapshot = tracemalloc.take_snapshot()
+    out: dict[str, Any] = {}
+    for key in ("lineno", "traceback"):
+        stats = snapshot.compare_to(_tracemalloc_base[0], key)
+        total = sum(stat.size_diff for stat in stats)
+        top = []
+        for stat in stats[: 25 if key == "lineno" else 8]:
+            frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
+            top.append(
+                {
+                    "kib": round(stat.size_diff / 1024, 1),
+                    "count": stat.count_diff,
+                    "where": frames[0] if key == "lineno" else frames[:8],
+                }
+            )
+        out[key] = {"total_kib": round(total / 1024, 1), "top": top}
+    return out
+
+
 def _dump() -> None:
     path = os.environ.get("SANGDAM_BENCH_STATS")
     if not path:
         return
-    data = {name: _summary(values) for name, values in samples.items()}
+    data: dict[str, Any] = {name: _summary(values) for name, values in samples.items()}
     data["sql_counts"] = dict(counts)
+    growth = _tracemalloc_growth()
+    if growth:
+        data["tracemalloc_growth"] = growth
     with open(path, "w") as out:
         json.dump(data, out, indent=2)
 
@@ -160,6 +193,10 @@ def install() -> None:
 
 
 def main() -> None:
+    if os.environ.get("SANGDAM_BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start(12)
     install()
     from sangdam.cli import main as cli_main
 
@@ -174,6 +211,13 @@ def main() -> None:
     def reset(*_: object) -> None:
         samples.clear()
         counts.clear()
+        import tracemalloc
+
+        if tracemalloc.is_tracing():
+            import gc
+
+            gc.collect()
+            _tracemalloc_base[:] = [tracemalloc.take_snapshot()]
         if profiler is not None:
             profiler.enable()
 
@@ -183,6 +227,9 @@ def main() -> None:
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile_path)
+        import gc
+
+        gc.collect()
         _dump()
 
     signal.signal(signal.SIGUSR1, reset)

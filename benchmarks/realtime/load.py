@@ -214,8 +214,10 @@ class Cluster:
         )
         if self.args.sqlite_synchronous:
             env["SANGDAM_SQLITE_SYNCHRONOUS"] = self.args.sqlite_synchronous
-        if self.args.instrument or self.args.profile:
+        if self.instrumented:
             env["SANGDAM_BENCH_STATS"] = str(self.dir / f"stats-{name}.json")
+            if self.args.tracemalloc:
+                env["SANGDAM_BENCH_TRACEMALLOC"] = "1"
             if self.args.profile:
                 env["SANGDAM_BENCH_PROFILE"] = str(self.dir / f"profile-{name}.prof")
             cmd = [sys.executable, str(HERE / "instrumented_server.py"), verb]
@@ -297,7 +299,7 @@ class Cluster:
 
     @property
     def instrumented(self) -> bool:
-        return bool(self.args.instrument or self.args.profile)
+        return bool(self.args.instrument or self.args.profile or self.args.tracemalloc)
 
     def mark_start(self) -> None:
         """Instrumented servers: reset their counters (and start cProfile)."""
@@ -859,9 +861,9 @@ async def scenario_idle(args: argparse.Namespace, cluster: Cluster) -> dict[str,
     open_seconds = now() - started
     opened = [v for v in visitors if v._task is not None]
     log(f"{len(opened)} sockets open in {open_seconds:.1f}s ({len(failures)} failed)")
-    cpu_open = await watch.stop()
     await asyncio.sleep(args.settle)
     settled = rss(node)
+    cpu_open = await watch.stop()
     peak = settled["rss"]
     hold_until = now() + args.idle_hold
     while now() < hold_until:
@@ -893,7 +895,7 @@ async def scenario_idle(args: argparse.Namespace, cluster: Cluster) -> dict[str,
         "uss_kb_per_conn_end": kb(final["uss"] - before["uss"]),
         "client_rss_mib": round(psutil.Process().memory_info().rss / 2**20, 1),
         "client_rss_growth_kb_per_conn": kb(psutil.Process().memory_info().rss - client_before),
-        "cpu_while_opening": cpu_open,
+        "cpu_open_and_settle": cpu_open,
         "server_stats": watch.server_stats,
         "compression": not args.no_compression,
     }
@@ -919,7 +921,7 @@ def markdown_rows(results: list[dict[str, Any]]) -> str:
     ]
     for r in results:
         s, mode = r["scenario"], r["mode"]
-        cpu = r.get("cpu", r.get("cpu_while_opening", {})).get("avg_pct_of_one_core", {})
+        cpu = r.get("cpu", r.get("cpu_open_and_settle", {})).get("avg_pct_of_one_core", {})
         load = f"other CPU {cpu.get('other', '?')}%"
         if s == "latency":
             d = r["delivery_ms"]
@@ -987,7 +989,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                     k: getattr(args, k)
                     for k in ("visitors", "agents", "rate", "duration", "inflight", "idle",
                               "idle_hold", "no_compression", "sqlite_synchronous",
-                              "server_log_level", "instrument", "profile")
+                              "server_log_level", "instrument", "profile", "tracemalloc")
                 },
                 "server_logs": [str(n.log_path) for n in cluster.nodes],
                 **result,
@@ -1044,6 +1046,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g.add_argument("--profile", action="store_true",
                    help="like --instrument, and run cProfile in the servers during the "
                         "measured window (profile-NODE.prof in the work dir; slows them down)")
+    g.add_argument("--tracemalloc", action="store_true",
+                   help="like --instrument, and report which source lines allocated the "
+                        "memory that grew during the measured window (idle: while opening "
+                        "and settling); tracing inflates RSS, so don't quote KB/conn from it")
     g = parser.add_argument_group("client and output")
     g.add_argument("--create-concurrency", type=int, default=32,
                    help="concurrent POST /api/widget/v1/visitors requests (32)")
