@@ -13,13 +13,21 @@ At exit it writes a JSON file (path in ``SANGDAM_BENCH_STATS``) with:
 * ``sql``: statements executed, by verb; ``sql_time``: time per statement as
   the event loop sees it (driver round trip including thread hops);
 * ``loop_lag``: how late a 10 ms ``asyncio.sleep`` wakes up, sampled all the
-  time: a busy event loop shows up here.
+  time: a busy event loop shows up here;
+* ``aiosqlite_op``: every call aiosqlite hands to its connection thread (one
+  thread round trip each: cursor, execute, fetch, close, commit, rollback...);
+  ``aiosqlite_ops`` counts them;
+* ``thread_hop``: round trip of a no-op through a worker thread, sampled every
+  10 ms: the price of one hop (thread wake-up + GIL hand-over + loop wake-up).
 
 ``load.py`` sends SIGUSR1 when its measurement starts (the counters are
 reset) and SIGUSR2 when it ends (the file is written), so the numbers cover
 the measured window only. With ``SANGDAM_BENCH_PROFILE=path`` cProfile runs
 between the two signals and its stats are written to that path (cProfile
 slows the server down: use it to see where the time goes, not for numbers).
+With ``SANGDAM_BENCH_SAMPLE=1`` the Python stack is sampled after every 1 ms of
+process CPU time between the two signals (SIGPROF; a poor man's py-spy):
+``stack_samples`` gives the share of CPU by package and by function.
 With ``SANGDAM_BENCH_TRACEMALLOC=1`` the Python allocations (zlib's included:
 CPython allocates its streams with PyMem_RawMalloc) that grew between the two
 signals are written too, by source line (diagnostics only: tracing costs RSS).
@@ -63,31 +71,100 @@ def _summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-_tracemalloc_base: list[Any] = []
-
-
 def _tracemalloc_growth() -> dict[str, Any]:
+    """Allocations made since tracing started (at SIGUSR1) and still alive."""
     import tracemalloc
 
-    if not tracemalloc.is_tracing() or not _tracemalloc_base:
+    if not tracemalloc.is_tracing():
         return {}
     snapshot = tracemalloc.take_snapshot()
+    tracemalloc.stop()
     out: dict[str, Any] = {}
     for key in ("lineno", "traceback"):
-        stats = snapshot.compare_to(_tracemalloc_base[0], key)
-        total = sum(stat.size_diff for stat in stats)
+        stats = snapshot.statistics(key)
+        total = sum(stat.size for stat in stats)
         top = []
-        for stat in stats[: 25 if key == "lineno" else 8]:
+        for stat in stats[: 25 if key == "lineno" else 10]:
             frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
             top.append(
                 {
-                    "kib": round(stat.size_diff / 1024, 1),
-                    "count": stat.count_diff,
-                    "where": frames[0] if key == "lineno" else frames[:8],
+                    "kib": round(stat.size / 1024, 1),
+                    "count": stat.count,
+                    "where": frames[0] if key == "lineno" else frames,
                 }
             )
         out[key] = {"total_kib": round(total / 1024, 1), "top": top}
     return out
+
+
+class Sampler:
+    """CPU-time stack sampling of the event-loop thread (SIGPROF, like vmprof).
+
+    ``setitimer(ITIMER_PROF)`` fires after every ``interval`` of CPU time used by
+    the process; Python runs the handler in the main thread at the next bytecode
+    and passes the frame it was executing, so samples fall where the CPU goes.
+    (Work in C called from Python is charged to the calling Python frame; work
+    in other threads is charged to whatever the loop runs next.)
+    """
+
+    def __init__(self, interval: float = 0.001) -> None:
+        self.interval = interval
+        self.total = 0
+        self.leaf: dict[str, int] = defaultdict(int)
+        self.inclusive: dict[str, int] = defaultdict(int)
+        self.package: dict[str, int] = defaultdict(int)
+
+    @staticmethod
+    def _where(code: Any) -> str:
+        name = code.co_filename
+        for marker in ("site-packages/", "/src/", "python3.11/"):
+            if marker in name:
+                name = name.split(marker, 1)[1]
+                break
+        if "sangdam-src" in name:  # a --source snapshot
+            name = name.split("/", 3)[-1]
+        return f"{name}:{code.co_name}"
+
+    @staticmethod
+    def _package(where: str) -> str:
+        head = where.split("/", 1)[0].split(":", 1)[0]
+        return head.removesuffix(".py")
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        stack = []
+        while frame is not None:
+            stack.append(self._where(frame.f_code))
+            frame = frame.f_back
+        if not stack:
+            return
+        self.total += 1
+        self.leaf[stack[0]] += 1
+        self.package[self._package(stack[0])] += 1
+        for where in set(stack):
+            self.inclusive[where] += 1
+
+    def start(self) -> None:
+        signal.signal(signal.SIGPROF, self._handler)
+        signal.setitimer(signal.ITIMER_PROF, self.interval, self.interval)
+
+    def stop(self) -> dict[str, Any]:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        total = max(1, self.total)
+
+        def top(table: dict[str, int], n: int) -> list[list[Any]]:
+            ranked = sorted(table.items(), key=lambda kv: -kv[1])[:n]
+            return [[where, round(count / total * 100, 1)] for where, count in ranked]
+
+        return {
+            "samples": self.total,
+            "interval_ms": self.interval * 1000,
+            "pct_by_package_of_leaf": top(self.package, 25),
+            "pct_self_by_function": top(self.leaf, 40),
+            "pct_inclusive_by_function": top(self.inclusive, 80),
+        }
+
+
+_sampler: list[Sampler] = []
 
 
 def _dump() -> None:
@@ -96,6 +173,8 @@ def _dump() -> None:
         return
     data: dict[str, Any] = {name: _summary(values) for name, values in samples.items()}
     data["sql_counts"] = dict(counts)
+    if _sampler:
+        data["stack_samples"] = _sampler.pop().stop()
     growth = _tracemalloc_growth()
     if growth:
         data["tracemalloc_growth"] = growth
@@ -176,6 +255,23 @@ def install() -> None:
 
     realtime_service.Realtime.publish_committed = publish_committed  # type: ignore[method-assign]
 
+    try:
+        import aiosqlite.core as aiosqlite_core
+    except ImportError:  # PostgreSQL-only install
+        aiosqlite_core = None
+    if aiosqlite_core is not None:
+        original_execute = aiosqlite_core.Connection._execute
+
+        async def _execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            start = perf()
+            try:
+                return await original_execute(self, fn, *args, **kwargs)
+            finally:
+                counts["aiosqlite_ops"] += 1
+                samples["aiosqlite_op"].append(perf() - start)
+
+        aiosqlite_core.Connection._execute = _execute  # type: ignore[method-assign]
+
     original_start = realtime_service.Realtime.start
 
     async def start(self: Any) -> None:
@@ -187,16 +283,21 @@ def install() -> None:
                 await asyncio.sleep(0.01)
                 samples["loop_lag"].append(perf() - before - 0.01)
 
+        async def hop() -> None:
+            loop = asyncio.get_running_loop()
+            while True:
+                await asyncio.sleep(0.01)
+                before = perf()
+                await loop.run_in_executor(None, int)
+                samples["thread_hop"].append(perf() - before)
+
         self._bench_lag = asyncio.create_task(lag())
+        self._bench_hop = asyncio.create_task(hop())
 
     realtime_service.Realtime.start = start  # type: ignore[method-assign]
 
 
 def main() -> None:
-    if os.environ.get("SANGDAM_BENCH_TRACEMALLOC"):
-        import tracemalloc
-
-        tracemalloc.start(12)
     install()
     from sangdam.cli import main as cli_main
 
@@ -211,13 +312,16 @@ def main() -> None:
     def reset(*_: object) -> None:
         samples.clear()
         counts.clear()
-        import tracemalloc
+        if os.environ.get("SANGDAM_BENCH_SAMPLE"):
+            if _sampler:
+                _sampler.pop().stop()
+            _sampler.append(Sampler())
+            _sampler[0].start()
+        if os.environ.get("SANGDAM_BENCH_TRACEMALLOC"):
+            import tracemalloc
 
-        if tracemalloc.is_tracing():
-            import gc
-
-            gc.collect()
-            _tracemalloc_base[:] = [tracemalloc.take_snapshot()]
+            tracemalloc.stop()
+            tracemalloc.start(8)
         if profiler is not None:
             profiler.enable()
 

@@ -212,12 +212,18 @@ class Cluster:
             SANGDAM_DEMO__SEED="true",
             SANGDAM_LOG_LEVEL=self.args.server_log_level,
         )
+        # The server imports `sangdam` from --source (ahead of the editable install).
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(self.args.source), env.get("PYTHONPATH", "")) if p
+        )
         if self.args.sqlite_synchronous:
             env["SANGDAM_SQLITE_SYNCHRONOUS"] = self.args.sqlite_synchronous
         if self.instrumented:
             env["SANGDAM_BENCH_STATS"] = str(self.dir / f"stats-{name}.json")
             if self.args.tracemalloc:
                 env["SANGDAM_BENCH_TRACEMALLOC"] = "1"
+            if self.args.sample:
+                env["SANGDAM_BENCH_SAMPLE"] = "1"
             if self.args.profile:
                 env["SANGDAM_BENCH_PROFILE"] = str(self.dir / f"profile-{name}.prof")
             cmd = [sys.executable, str(HERE / "instrumented_server.py"), verb]
@@ -299,7 +305,9 @@ class Cluster:
 
     @property
     def instrumented(self) -> bool:
-        return bool(self.args.instrument or self.args.profile or self.args.tracemalloc)
+        return bool(
+            self.args.instrument or self.args.profile or self.args.tracemalloc or self.args.sample
+        )
 
     def mark_start(self) -> None:
         """Instrumented servers: reset their counters (and start cProfile)."""
@@ -316,7 +324,7 @@ class Cluster:
             path = self.dir / f"stats-{node.name}.json"
             path.unlink(missing_ok=True)
             node.process.send_signal(signal.SIGUSR2)
-            for _ in range(100):
+            for _ in range(600):
                 await asyncio.sleep(0.1)
                 if path.exists():
                     await asyncio.sleep(0.3)
@@ -944,6 +952,18 @@ def markdown_rows(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def source_digest(source: Path) -> str:
+    """sha256 over the server's Python sources, to tell which code was measured."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def environment() -> dict[str, Any]:
     cpu_model = ""
     with contextlib.suppress(OSError):
@@ -989,7 +1009,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                     k: getattr(args, k)
                     for k in ("visitors", "agents", "rate", "duration", "inflight", "idle",
                               "idle_hold", "no_compression", "sqlite_synchronous",
-                              "server_log_level", "instrument", "profile", "tracemalloc")
+                              "server_log_level", "instrument", "profile", "tracemalloc", "sample")
                 },
                 "server_logs": [str(n.log_path) for n in cluster.nodes],
                 **result,
@@ -1037,6 +1057,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="Redis database FLUSHDB'd for every scenario")
     g.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL"),
                    help="override SANGDAM_SQLITE_SYNCHRONOUS (server default: FULL)")
+    g.add_argument("--source", type=Path, default=ROOT / "src",
+                   help="directory holding the `sangdam` package the servers run "
+                        "(PYTHONPATH); default: this checkout's src/. Point it at a frozen "
+                        "copy to benchmark one revision while the tree changes")
     g.add_argument("--server-log-level", default="warning",
                    help="SANGDAM_LOG_LEVEL of the servers (warning)")
     g.add_argument("--instrument", action="store_true",
@@ -1046,6 +1070,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g.add_argument("--profile", action="store_true",
                    help="like --instrument, and run cProfile in the servers during the "
                         "measured window (profile-NODE.prof in the work dir; slows them down)")
+    g.add_argument("--sample", action="store_true",
+                   help="like --instrument, and sample the servers' Python stacks every 1 ms of "
+                        "CPU time during the measured window (SIGPROF; shows where CPU goes)")
     g.add_argument("--tracemalloc", action="store_true",
                    help="like --instrument, and report which source lines allocated the "
                         "memory that grew during the measured window (idle: while opening "
@@ -1064,6 +1091,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g.add_argument("--json-out", help="also write the JSON summary to this file")
     g.add_argument("--markdown", help="append a markdown table of the results to this file")
     args = parser.parse_args(argv)
+    if not (args.source / "sangdam" / "cli.py").exists():
+        parser.error(f"--source {args.source} has no sangdam/cli.py")
     unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -1080,12 +1109,20 @@ def main(argv: list[str] | None = None) -> None:
 
             asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     env = environment()
+    digest_before = source_digest(args.source)
 
     async def bounded_main() -> list[dict[str, Any]]:
         return await asyncio.wait_for(main_async(args), args.max_seconds)
 
     results = asyncio.run(bounded_main())
-    summary = {"environment": env, "command": " ".join(sys.argv), "results": results}
+    summary = {
+        "environment": env,
+        "command": " ".join(sys.argv),
+        "source": str(args.source.resolve()),
+        "source_sha256_16": digest_before,
+        "source_changed_during_run": source_digest(args.source) != digest_before,
+        "results": results,
+    }
     text = json.dumps(summary, indent=2, ensure_ascii=False)
     print(text)
     if args.json_out:

@@ -103,8 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     from sangdam.accounts.api import router as accounts_router
+    from sangdam.bot.api import router as bot_router
     from sangdam.contacts.api import router as contacts_router
     from sangdam.conversations.api import router as conversations_router
+    from sangdam.knowledge.api import help_router
+    from sangdam.knowledge.api import router as knowledge_router
     from sangdam.messages.api import router as messages_router
     from sangdam.realtime.api import router as realtime_router
     from sangdam.web.pages import router as pages_router
@@ -117,6 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations_router,
         messages_router,
         contacts_router,
+        knowledge_router,
+        bot_router,
+        help_router,
         widget_router,
         realtime_router,
         pages_router,

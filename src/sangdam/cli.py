@@ -34,7 +34,7 @@ async def _prepare(settings: Settings, demo: bool) -> bool:
     db = Database(settings)
     try:
         async with db.transaction() as session:
-            return await seed_demo(session, settings.realtime.max_message_chars)
+            return await seed_demo(session, settings)
     finally:
         await db.dispose()
 

@@ -52,7 +52,7 @@ async def test_visitor_and_agent_chat_live(browser: Any, world: World, artifacts
     await expect(item).to_be_visible()
     await item.click()
     await expect(agent.locator("#messages .message.theirs .bubble")).to_have_text(question)
-    await expect(agent.locator("#customer-facts")).to_contain_text("데모 회사 웹사이트")
+    await expect(agent.locator("#customer-facts")).to_contain_text(await visitor.title())
     await expect(agent.locator("#customer-facts")).to_contain_text("Asia/Seoul")
     reply = "네, 마이페이지 > 구독 관리에서 바꾸실 수 있어요."
     await agent.locator("#composer-input").fill(reply)

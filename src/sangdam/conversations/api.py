@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["conversati
 async def list_conversations(
     context: CurrentAgent,
     session: Session,
-    status: Literal["open", "snoozed", "resolved", "all"] = "open",
+    status: Literal["bot", "open", "snoozed", "resolved", "all"] = "open",
     assignee: Literal["any", "me", "unassigned"] = "any",
     before: str | None = Query(default=None, description="`next_before` of the previous page"),
     limit: int = Query(default=50, ge=1, le=200),

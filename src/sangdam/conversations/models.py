@@ -11,6 +11,8 @@ from sangdam.db import Base, Id, Json, UtcDateTime, utcnow
 
 
 class Status(enum.StrEnum):
+    # The support bot is handling it; no human is needed yet.
+    BOT = "bot"
     OPEN = "open"
     SNOOZED = "snoozed"
     RESOLVED = "resolved"
@@ -51,6 +53,11 @@ class Conversation(Base):
     # Set while the customer waits on a human; cleared by an agent's reply.
     waiting_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The category the customer chose or the bot recognised (제품기능, 이용가격...).
+    category: Mapped[str | None] = mapped_column(String(100))
+    # Where the customer is in the bot flow; empty once a human took over.
+    bot_state: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    handed_off_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationRead(Base):

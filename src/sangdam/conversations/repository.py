@@ -86,17 +86,26 @@ class ConversationRepository(WorkspaceRepository):
         return [(c, ct, seen) for c, ct, seen in (await self.session.execute(stmt)).all()]
 
     async def counts(self, agent_id: int | None) -> dict[str, int]:
-        """Open conversations per list tab, in one query."""
+        """Conversations per inbox tab, in one query."""
+        is_open = Conversation.status == "open"
         stmt = self.scoped(
             select(
-                func.count(),
-                func.sum(case((Conversation.assignee_id.is_(None), 1), else_=0)),
-                func.sum(case((Conversation.assignee_id == (agent_id or -1), 1), else_=0)),
-            ).where(Conversation.status == "open"),
+                func.sum(case((is_open, 1), else_=0)),
+                func.sum(case((and_(is_open, Conversation.assignee_id.is_(None)), 1), else_=0)),
+                func.sum(
+                    case((and_(is_open, Conversation.assignee_id == (agent_id or -1)), 1), else_=0)
+                ),
+                func.sum(case((Conversation.status == "bot", 1), else_=0)),
+            ).where(Conversation.status.in_(("open", "bot"))),
             Conversation,
         )
-        total, unassigned, mine = (await self.session.execute(stmt)).one()
-        return {"open": int(total), "unassigned": int(unassigned or 0), "mine": int(mine or 0)}
+        opened, unassigned, mine, bot = (await self.session.execute(stmt)).one()
+        return {
+            "open": int(opened or 0),
+            "unassigned": int(unassigned or 0),
+            "mine": int(mine or 0),
+            "bot": int(bot or 0),
+        }
 
     async def read_state(self, conversation_id: int, agent_id: int) -> ConversationRead | None:
         stmt = self.select(ConversationRead).where(

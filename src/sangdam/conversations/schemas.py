@@ -31,6 +31,8 @@ class ConversationOut(BaseModel):
     last_activity_at: dt.datetime
     waiting_since: dt.datetime | None
     resolved_at: dt.datetime | None
+    category: str | None = None
+    handed_off_at: dt.datetime | None = None
     # How far the requesting agent has read; absent in broadcast events.
     my_last_seen_seq: int | None = None
 

@@ -36,8 +36,13 @@ async def start_conversation(
     client_id: str | None,
     context: PageContext,
     max_chars: int,
+    bot_state: dict[str, Any] | None = None,
+    content: dict[str, Any] | None = None,
 ) -> tuple[Conversation, Message, bool]:
-    """A visitor's first message opens a conversation (idempotent on ``client_id``)."""
+    """A visitor's first message opens a conversation (idempotent on ``client_id``).
+
+    With ``bot_state`` the support bot takes the conversation first.
+    """
     validate_body(body, max_chars)
     if client_id is not None:
         existing = await MessageRepository(session, inbox.workspace_id).by_client_id(
@@ -54,6 +59,7 @@ async def start_conversation(
                 body=body,
                 client_id=client_id,
                 max_chars=max_chars,
+                content=content,
             )
             return conversation, message, created
     origin = {
@@ -65,7 +71,8 @@ async def start_conversation(
     conversation = Conversation(
         inbox_id=inbox.id,
         contact_id=contact.id,
-        status=Status.OPEN.value,
+        status=Status.BOT.value if bot_state else Status.OPEN.value,
+        bot_state=bot_state or {},
         origin={key: value for key, value in origin.items() if value},
     )
     ConversationRepository(session, inbox.workspace_id).add(conversation)
@@ -78,6 +85,7 @@ async def start_conversation(
         body=body,
         client_id=client_id,
         max_chars=max_chars,
+        content=content,
     )
     return conversation, message, True
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import create_user
+from sangdam.config import Settings
 from sangdam.contacts.schemas import PageContext
 from sangdam.contacts.service import create_visitor
 from sangdam.conversations.models import Status
-from sangdam.conversations.service import assign, set_status, start_conversation
-from sangdam.messages.models import MessageKind, SenderType
-from sangdam.messages.service import send_message
+from sangdam.conversations.service import assign, load, set_status
+from sangdam.demo.articles import ARTICLES, FAQ_ARTICLES
+from sangdam.knowledge.repository import KnowledgeRepository
+from sangdam.knowledge.service import import_faqs, save_article
+from sangdam.messages.service import send_as_agent
+from sangdam.widget.service import receive_message
 from sangdam.workspaces.models import Agent, Role, Workspace
 from sangdam.workspaces.service import add_agent, create_workspace
 
@@ -46,109 +52,136 @@ MAC = (
     "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
 )
 
-# (visitor name, context, user agent, [(sender, body)], final status)
-# sender: "c" customer, "a1"/"a2" agents, "n1" internal note by agent 1.
+FAQ_FILE = Path(__file__).with_name("faq.jsonl")
+
+# (visitor name, context, user agent, steps, final status). A step is
+# ("press", button id) or ("say", text) by the customer, ("agent"/"note", text) by agent 1.
 SCRIPT: tuple[tuple[str, PageContext, str, list[tuple[str, str]], Status], ...] = (
     (
         "이서연",
         PageContext(
-            url="https://cloudcoffee.example/subscribe",
-            title="정기구독 | 클라우드커피",
+            url="https://sangdam.example/pricing",
+            title="요금제 | 상담 Sangdam",
             referrer="https://search.naver.com/",
             locale="ko-KR",
             timezone="Asia/Seoul",
         ),
         IPHONE,
         [
-            ("c", "안녕하세요, 정기구독 배송 주기를 2주로 바꿀 수 있나요?"),
+            ("press", "cat:이용가격"),
+            ("press", "faq:price-refund"),
+            ("press", "helpful:no"),
+            ("press", "human"),
+            ("say", "연간 결제했는데 3개월 쓰고 해지하면 얼마나 돌려받나요?"),
+            ("note", "연간 결제 고객. 남은 9개월분 일할 환불 대상."),
             (
-                "a1",
-                "안녕하세요 서연님! 네, 마이페이지 > 구독 관리에서 배송 주기를 2주로 바꾸실 수 있어요.",
+                "agent",
+                "안녕하세요 서연님! 연간 결제는 남은 9개월분을 일할 계산해 환불해 드려요. 지금 바로 신청해 드릴까요?",
             ),
-            ("n1", "VIP 고객. 다음 배송분 샘플 하나 추가하기로 함."),
-            ("c", "찾았어요. 감사합니다!"),
         ],
         Status.OPEN,
     ),
     (
         "Daniel Park",
         PageContext(
-            url="https://cloudcoffee.example/checkout",
-            title="Checkout | Cloud Coffee",
+            url="https://sangdam.example/docs/self-hosting",
+            title="Self-hosting | Sangdam",
             referrer="https://www.google.com/",
             locale="en-US",
             timezone="America/Los_Angeles",
         ),
         WINDOWS,
-        [("c", "Hi, do you ship to the US? The checkout page only lists Korean addresses.")],
-        Status.OPEN,
+        [("say", "Can I host Sangdam on my own server?"), ("press", "helpful:yes")],
+        Status.BOT,
     ),
     (
         "박지훈",
         PageContext(
-            url="https://cloudcoffee.example/orders/1042",
-            title="주문 상세 | 클라우드커피",
+            url="https://sangdam.example/guide/kakao",
+            title="카카오톡 연동 가이드 | 상담 Sangdam",
             referrer=None,
             locale="ko-KR",
             timezone="Asia/Seoul",
         ),
         MAC,
         [
-            ("c", "주문한 원두가 아직 안 왔어요. 주문번호 1042입니다."),
-            ("a2", "Sorry for the wait! 확인해 보니 오늘 출고되었어요. 내일 도착 예정입니다."),
-            ("c", "네 알겠습니다~"),
+            ("say", "상담원 연결해주세요"),
+            ("say", "카카오톡 채널 연동했는데 메시지가 안 들어와요."),
+            (
+                "agent",
+                "확인해 보니 채널 연결 권한이 빠져 있었어요. 다시 연결해 주시면 바로 들어옵니다!",
+            ),
+            ("say", "됐어요, 감사합니다~"),
         ],
         Status.RESOLVED,
     ),
 )
 
 
-async def seed_demo(session: AsyncSession, max_chars: int) -> bool:
+async def _seed_knowledge(session: AsyncSession, workspace_id: int) -> None:
+    await import_faqs(session, workspace_id, FAQ_FILE.read_bytes(), replace=True)
+    slugs = {}
+    for article in ARTICLES:
+        saved = await save_article(session, workspace_id, article)
+        slugs[(article.lang, article.slug)] = saved.id
+    repository = KnowledgeRepository(session, workspace_id)
+    for key, slug in FAQ_ARTICLES.items():
+        entry = await repository.faq_by_key(key)
+        if entry is not None:
+            entry.article_id = slugs.get((entry.lang, slug))
+    await repository.bump_version()
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> bool:
     """Create the demo workspace unless any workspace exists. Returns True if it seeded."""
     if (await session.execute(select(func.count()).select_from(Workspace))).scalar_one():
         return False
+    max_chars = settings.realtime.max_message_chars
     users = [
         await create_user(session, email=login.email, name=login.name, password=login.password)
         for login in LOGINS
     ]
     workspace, inbox = await create_workspace(
-        session, name="클라우드커피 Cloud Coffee", owner=users[0]
+        session, name="상담 Sangdam", owner=users[0], slug="sangdam"
     )
-    agents: list[Agent] = []
-    for user in users[1:]:
-        agents.append(await add_agent(session, workspace.id, user))
-    for name, context, user_agent, lines, status in SCRIPT:
+    agents: list[Agent] = [await add_agent(session, workspace.id, user) for user in users[1:]]
+    await _seed_knowledge(session, workspace.id)
+    for name, context, user_agent, steps, status in SCRIPT:
         _token, contact = await create_visitor(session, inbox, context, user_agent)
         contact.name = name
-        conversation = None
-        for sender, body in lines:
-            if conversation is None:
-                conversation, _, _ = await start_conversation(
+        conversation_id: int | None = None
+        for kind, text in steps:
+            if kind in ("press", "say"):
+                conversation, _, _ = await receive_message(
                     session,
-                    inbox,
-                    contact,
-                    body=body,
-                    client_id=None,
+                    inbox=inbox,
+                    contact=contact,
+                    conversation_id=conversation_id,
+                    body=text if kind == "say" else "",
+                    client_id=secrets.token_hex(8),
+                    button=text if kind == "press" else None,
                     context=context,
                     max_chars=max_chars,
+                    base_url=settings.base_url,
                 )
+                conversation_id = conversation.id
                 continue
-            agent = agents[0] if sender.endswith("1") else agents[1]
-            await send_message(
+            assert conversation_id is not None
+            agent = agents[0]
+            conversation, _ = await load(session, workspace.id, conversation_id, for_update=True)
+            await send_as_agent(
                 session,
                 conversation,
                 contact,
-                sender_type=SenderType.CONTACT if sender == "c" else SenderType.AGENT,
-                sender_id=contact.id if sender == "c" else agent.id,
-                sender_name=name if sender == "c" else agent.display_name,
-                body=body,
+                agent,
+                body=text,
                 client_id=None,
+                private=kind == "note",
                 max_chars=max_chars,
-                kind=MessageKind.NOTE if sender.startswith("n") else MessageKind.TEXT,
             )
-            if sender.startswith("a") and conversation.assignee_id is None:
-                await assign(session, workspace.id, conversation.id, agent.id)
-        assert conversation is not None
-        if status != Status.OPEN:
-            await set_status(session, workspace.id, conversation.id, status)
+            if conversation.assignee_id is None:
+                await assign(session, workspace.id, conversation_id, agent.id)
+        assert conversation_id is not None
+        if status == Status.RESOLVED:
+            await set_status(session, workspace.id, conversation_id, status)
     return True

@@ -113,14 +113,20 @@ async def send_message(
         conversation.last_message_preview = " ".join(text.split())[:PREVIEW_CHARS]
         conversation.last_message_sender = sender_type.value
     if sender_type == SenderType.CONTACT:
-        if conversation.status != Status.OPEN.value:
+        if conversation.status in (Status.RESOLVED.value, Status.SNOOZED.value):
             conversation.status = Status.OPEN.value
             conversation.resolved_at = None
-        if conversation.waiting_since is None:
+        # While the bot handles it, nobody is waiting on a person yet.
+        if conversation.waiting_since is None and conversation.status == Status.OPEN.value:
             conversation.waiting_since = now
         conversation.contact_last_seen_seq = conversation.last_seq
     elif sender_type == SenderType.AGENT and kind == MessageKind.TEXT:
         conversation.waiting_since = None
+        if conversation.status == Status.BOT.value:
+            # A person answered: the bot falls silent for this conversation.
+            conversation.status = Status.OPEN.value
+            conversation.bot_state = {}
+            conversation.handed_off_at = conversation.handed_off_at or now
     await session.flush()
 
     emit(
@@ -150,6 +156,7 @@ async def send_as_contact(
     body: object,
     client_id: str | None,
     max_chars: int,
+    content: dict[str, Any] | None = None,
 ) -> tuple[Message, bool]:
     return await send_message(
         session,
@@ -161,6 +168,7 @@ async def send_as_contact(
         body=body,
         client_id=client_id,
         max_chars=max_chars,
+        content=content,
     )
 
 

@@ -27,15 +27,14 @@ from sangdam.conversations.service import (
     load,
     mark_read_by_agent,
     mark_read_by_contact,
-    start_conversation,
 )
 from sangdam.errors import BadRequest, NotFound, SangdamError
 from sangdam.events.schemas import Event, EventType
 from sangdam.inboxes.models import Inbox
-from sangdam.messages.service import agent_message, send_as_agent, send_as_contact, visitor_message
+from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
 from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
-from sangdam.widget.service import missed_messages, own_conversation
+from sangdam.widget.service import missed_messages, own_conversation, receive_message
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -240,6 +239,10 @@ async def _agent_frame(
             raise BadRequest(
                 "Say which conversation to send to (conversation_id).", code="bad_frame"
             )
+        if frame.button is not None:
+            raise BadRequest(
+                "Bot buttons are for customers; send a message instead.", code="bad_frame"
+            )
         async with app.db.transaction() as session:
             conversation, contact = await load(
                 session, workspace_id, frame.conversation_id, for_update=True
@@ -359,34 +362,22 @@ async def _visitor_frame(
     elif isinstance(frame, protocol.Send):
         if frame.private:
             raise BadRequest("Visitors can't write internal notes.", code="bad_frame")
-        max_chars = app.settings.realtime.max_message_chars
         async with app.db.transaction() as session:
             fresh = await session.get(Contact, contact.id)
-            assert fresh is not None
-            if frame.conversation_id is None:
-                inbox = await session.get(Inbox, inbox_id)
-                assert inbox is not None
-                conversation, message, _ = await start_conversation(
-                    session,
-                    inbox,
-                    fresh,
-                    body=frame.body,
-                    client_id=frame.client_id,
-                    context=frame.context or PageContext(),
-                    max_chars=max_chars,
-                )
-            else:
-                conversation = await own_conversation(
-                    session, fresh, frame.conversation_id, for_update=True
-                )
-                message, _ = await send_as_contact(
-                    session,
-                    conversation,
-                    fresh,
-                    body=frame.body,
-                    client_id=frame.client_id,
-                    max_chars=max_chars,
-                )
+            inbox = await session.get(Inbox, inbox_id)
+            assert fresh is not None and inbox is not None
+            conversation, message, _ = await receive_message(
+                session,
+                inbox=inbox,
+                contact=fresh,
+                conversation_id=frame.conversation_id,
+                body=frame.body,
+                client_id=frame.client_id,
+                button=frame.button,
+                context=frame.context or PageContext(),
+                max_chars=app.settings.realtime.max_message_chars,
+                base_url=app.settings.base_url,
+            )
             payload = visitor_message(message)
             conversation_view = visitor_view(conversation)
         connection.send(

@@ -45,7 +45,9 @@ class Send(_Frame):
     # Visitors may leave it out to start a new conversation.
     conversation_id: int | None = None
     client_id: str = Field(max_length=64)
-    body: str
+    body: str = ""
+    # A bot button pressed instead of typing (visitors only).
+    button: str | None = Field(default=None, max_length=120)
     private: bool = False
     context: PageContext | None = None
 

@@ -18,6 +18,7 @@ from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
 from sangdam.web.i18n import catalog, negotiate, translator
 from sangdam.workspaces.repository import memberships
+from sangdam.workspaces.service import require_admin
 
 WEB = Path(__file__).parent
 templates = Jinja2Templates(directory=WEB / "templates")
@@ -33,7 +34,7 @@ WIDGET_CSP = (
 )
 
 
-def _render(request: Request, name: str, locale: str, csp: str, **context: Any) -> HTMLResponse:
+def render_page(request: Request, name: str, locale: str, csp: str, **context: Any) -> HTMLResponse:
     response = templates.TemplateResponse(
         request,
         name,
@@ -56,7 +57,7 @@ async def favicon() -> Response:
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, lang: str | None = None) -> HTMLResponse:
     locale = negotiate(request.headers.get("accept-language"), lang)
-    return _render(request, "login.html", locale, APP_CSP)
+    return render_page(request, "login.html", locale, APP_CSP)
 
 
 @router.get("/inbox")
@@ -91,9 +92,38 @@ async def inbox_page(request: Request, session: Session, workspace_id: int) -> R
         "maxMessageChars": sangdam(request).settings.realtime.max_message_chars,
         "messages": catalog(user.locale),
     }
-    return _render(
+    return render_page(
         request,
         "inbox.html",
+        user.locale,
+        APP_CSP,
+        workspace=workspace,
+        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+    )
+
+
+@router.get("/inbox/{workspace_id}/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, session: Session, workspace_id: int) -> Response:
+    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, web_session = found
+    current = next(
+        ((a, w) for a, w in await memberships(session, user.id) if w.id == workspace_id), None
+    )
+    if current is None:
+        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
+    agent, workspace = current
+    require_admin(agent.role)
+    bootstrap = {
+        "workspaceId": workspace.id,
+        "csrfToken": web_session.csrf_token,
+        "helpUrl": f"{sangdam(request).settings.base_url}/help/{workspace.slug}",
+        "messages": catalog(user.locale),
+    }
+    return render_page(
+        request,
+        "settings.html",
         user.locale,
         APP_CSP,
         workspace=workspace,
@@ -119,7 +149,7 @@ async def widget_frame(
         raise NotFound("This chat widget's key is unknown. Check the key in the script tag.")
     locale = negotiate(request.headers.get("accept-language"), lang)
     bootstrap = {"key": key, "locale": locale, "messages": catalog(locale)}
-    response = _render(
+    response = render_page(
         request,
         "widget_frame.html",
         locale,
@@ -145,7 +175,7 @@ async def demo_site(request: Request, session: Session, key: str | None = None) 
     if inbox is None:
         raise NotFound("No website inbox exists yet. Run `sangdam run` to create the demo.")
     locale = negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
-    return _render(
+    return render_page(
         request,
         "demo.html",
         locale,

@@ -9,13 +9,13 @@ from sangdam.contacts.schemas import PageContext, VisitorContactOut
 from sangdam.contacts.service import create_visitor, record_visit
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import ReadIn, VisitorConversationOut
-from sangdam.conversations.service import mark_read_by_contact, start_conversation
+from sangdam.conversations.service import mark_read_by_contact
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import VisitorMessageOut
-from sangdam.messages.service import send_as_contact, visitor_message
+from sangdam.messages.service import visitor_message
 from sangdam.widget import service
 from sangdam.widget.schemas import (
     SessionOut,
@@ -38,7 +38,9 @@ async def _inbox(session: Session, key: str) -> Inbox:
 
 
 @router.post("/visitors", response_model=VisitorOut, status_code=201)
-async def new_visitor(payload: VisitorIn, session: Session, request: Request) -> VisitorOut:
+async def new_visitor(
+    payload: VisitorIn, session: Session, request: Request, settings: AppSettings
+) -> VisitorOut:
     inbox = await _inbox(session, payload.inbox_key)
     token, contact = await create_visitor(
         session, inbox, payload.context, request.headers.get("user-agent")
@@ -46,13 +48,17 @@ async def new_visitor(payload: VisitorIn, session: Session, request: Request) ->
     return VisitorOut(
         token=token,
         contact=VisitorContactOut.model_validate(contact),
-        config=await service.widget_config(session, inbox),
+        config=await service.widget_config(session, inbox, settings.base_url),
     )
 
 
 @router.post("/session", response_model=SessionOut)
 async def resume_session(
-    visitor: CurrentVisitor, session: Session, request: Request, context: PageContext
+    visitor: CurrentVisitor,
+    session: Session,
+    request: Request,
+    context: PageContext,
+    settings: AppSettings,
 ) -> SessionOut:
     """A returning visitor: report the page they are on, get their conversations back."""
     await record_visit(session, visitor.contact, context, request.headers.get("user-agent"))
@@ -63,7 +69,7 @@ async def resume_session(
     )
     return SessionOut(
         contact=VisitorContactOut.model_validate(visitor.contact),
-        config=await service.widget_config(session, inbox),
+        config=await service.widget_config(session, inbox, settings.base_url),
         conversations=[VisitorConversationOut.model_validate(c) for c in conversations],
     )
 
@@ -78,14 +84,17 @@ async def start(
 ) -> StartedOut:
     inbox = await session.get(Inbox, visitor.token.inbox_id)
     assert inbox is not None
-    conversation, message, created = await start_conversation(
+    conversation, message, created = await service.receive_message(
         session,
-        inbox,
-        visitor.contact,
+        inbox=inbox,
+        contact=visitor.contact,
+        conversation_id=None,
         body=payload.body,
         client_id=payload.client_id,
+        button=payload.button,
         context=payload.context,
         max_chars=settings.realtime.max_message_chars,
+        base_url=settings.base_url,
     )
     if not created:
         response.status_code = 200
@@ -129,16 +138,19 @@ async def send(
     settings: AppSettings,
     response: Response,
 ) -> VisitorMessageOut:
-    conversation = await service.own_conversation(
-        session, visitor.contact, conversation_id, for_update=True
-    )
-    message, created = await send_as_contact(
+    inbox = await session.get(Inbox, visitor.token.inbox_id)
+    assert inbox is not None
+    _, message, created = await service.receive_message(
         session,
-        conversation,
-        visitor.contact,
+        inbox=inbox,
+        contact=visitor.contact,
+        conversation_id=conversation_id,
         body=payload.body,
         client_id=payload.client_id,
+        button=payload.button,
+        context=PageContext(),
         max_chars=settings.realtime.max_message_chars,
+        base_url=settings.base_url,
     )
     if not created:
         response.status_code = 200

@@ -6,13 +6,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sangdam.bot import service as bot
 from sangdam.contacts.models import Contact
+from sangdam.contacts.schemas import PageContext
 from sangdam.conversations.models import Conversation
 from sangdam.conversations.repository import ConversationRepository
+from sangdam.conversations.service import start_conversation
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
+from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
-from sangdam.messages.service import visitor_message
+from sangdam.messages.service import send_as_contact, visitor_message
 from sangdam.widget.schemas import WidgetConfig
 from sangdam.workspaces.models import Workspace
 
@@ -45,8 +49,72 @@ async def missed_messages(
     return [view for m in messages if (view := visitor_message(m)) is not None]
 
 
-async def widget_config(session: AsyncSession, inbox: Inbox) -> WidgetConfig:
+async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> WidgetConfig:
     workspace = await session.get(Workspace, inbox.workspace_id)
     assert workspace is not None
     greeting = {**DEFAULT_GREETING, **(inbox.config.get("greeting") or {})}
-    return WidgetConfig(workspace_name=workspace.name, inbox_name=inbox.name, greeting=greeting)
+    return WidgetConfig(
+        workspace_name=workspace.name,
+        inbox_name=inbox.name,
+        greeting=greeting,
+        bot={lang: await bot.welcome(session, inbox, lang) for lang in ("ko", "en")},
+        help_url=f"{base_url}/help/{workspace.slug}" if workspace.slug else None,
+    )
+
+
+async def receive_message(
+    session: AsyncSession,
+    *,
+    inbox: Inbox,
+    contact: Contact,
+    conversation_id: int | None,
+    body: object,
+    client_id: str,
+    button: str | None,
+    context: PageContext,
+    max_chars: int,
+    base_url: str,
+) -> tuple[Conversation, Message, bool]:
+    """A visitor's message or button press: store it, then let the bot answer if it's its turn.
+
+    ``conversation_id=None`` starts a new conversation. Returns (conversation, the
+    visitor's message, created); a retry returns the original and the bot stays quiet.
+    """
+    existing = await MessageRepository(session, contact.workspace_id).by_client_id(
+        SenderType.CONTACT.value, contact.id, client_id
+    )
+    if existing is not None and (button is not None or existing.body == body):
+        conversation = await own_conversation(session, contact, existing.conversation_id)
+        return conversation, existing, False
+    content = {"button": button} if button is not None else None
+    if conversation_id is None:
+        state = await bot.initial_state(session, inbox, bot.bot_lang(contact.locale))
+        if button is not None:
+            body = bot.button_label((state or {}).get("offered", {}), button)
+        conversation, message, created = await start_conversation(
+            session,
+            inbox,
+            contact,
+            body=body,
+            client_id=client_id,
+            context=context,
+            max_chars=max_chars,
+            bot_state=state,
+            content=content,
+        )
+    else:
+        conversation = await own_conversation(session, contact, conversation_id, for_update=True)
+        if button is not None:
+            body = bot.button_label(bot.offered_buttons(conversation), button)
+        message, created = await send_as_contact(
+            session,
+            conversation,
+            contact,
+            body=body,
+            client_id=client_id,
+            max_chars=max_chars,
+            content=content,
+        )
+    if created:
+        await bot.respond(session, conversation, contact, message, button=button, base_url=base_url)
+    return conversation, message, created

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sangdam.db import Base, Id, UtcDateTime, utcnow
@@ -26,6 +26,10 @@ class Workspace(Base):
     identity_secret: Mapped[str] = mapped_column(String(64))
     default_locale: Mapped[str] = mapped_column(String(8), default="ko")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    # The help center lives at /help/<slug>/.
+    slug: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # Bumped whenever FAQ entries change, so every process rebuilds its bot index.
+    knowledge_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

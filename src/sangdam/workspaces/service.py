@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +18,14 @@ from sangdam.workspaces.repository import AgentRepository
 ADMIN_ROLES = frozenset({Role.OWNER.value, Role.ADMIN.value})
 
 
+def slugify(text: str) -> str:
+    """ASCII words of ``text`` joined by hyphens ("클라우드커피 Cloud Coffee" → "cloud-coffee")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words)[:50].strip("-")
+
+
 async def create_workspace(
-    session: AsyncSession, *, name: str, owner: User, locale: str = "ko"
+    session: AsyncSession, *, name: str, owner: User, locale: str = "ko", slug: str | None = None
 ) -> tuple[Workspace, Inbox]:
     """A workspace with its owner and a website inbox, ready to embed."""
     name = name.strip()
@@ -29,6 +36,10 @@ async def create_workspace(
     )
     session.add(workspace)
     await session.flush()
+    # A readable help-center address when the name has Latin letters, else "w<id>";
+    # the id suffix keeps it unique without a lookup.
+    base = slugify(name)
+    workspace.slug = slug or (f"{base}-{workspace.id}" if base else f"w{workspace.id}")
     session.add(
         Agent(
             workspace_id=workspace.id,

@@ -44,6 +44,7 @@ function inTab(conversation) {
     case "mine": return conversation.status === "open" && conversation.assignee_id === boot.agent.id;
     case "unassigned": return conversation.status === "open" && conversation.assignee_id === null;
     case "resolved": return conversation.status === "resolved";
+    case "bot": return conversation.status === "bot";
     default: return conversation.status === "open";
   }
 }
@@ -72,6 +73,7 @@ function renderList() {
         el("strong", { class: "name", text: conversation.contact_name || `${t("Visitor")} #${conversation.contact_id}` }),
         el("small", { class: "muted", text: formatTime(conversation.last_activity_at, locale) })),
       el("div", { class: "preview", text: conversation.last_message_preview }),
+      conversation.category ? el("small", { class: "category", text: conversation.category }) : null,
       conversation.waiting_since ? el("small", { class: "waiting", text: t("Waiting for a reply") }) : null);
     item.addEventListener("click", () => openConversation(conversation.id));
     list.append(item);
@@ -97,7 +99,7 @@ function refreshCounts() {
 }
 
 async function loadList() {
-  const status = state.tab === "resolved" ? "resolved" : "open";
+  const status = state.tab === "resolved" || state.tab === "bot" ? state.tab : "open";
   const assignee = state.tab === "mine" ? "me" : state.tab === "unassigned" ? "unassigned" : "any";
   const page = await api(`conversations?status=${status}&assignee=${assignee}&limit=100`);
   for (const conversation of page.conversations) upsertConversation(conversation);
@@ -129,11 +131,15 @@ async function catchUp(id, afterSeq) {
   if (id === state.current) renderMessages();
 }
 
+const STATUS_LABELS = { open: "Open", resolved: "Resolved", bot: "Bot", snoozed: "Snoozed" };
+
 function renderHeader() {
   const conversation = state.conversations.get(state.current);
   if (!conversation) return;
   $("thread-title").textContent = conversation.contact_name || `${t("Visitor")} #${conversation.contact_id}`;
-  $("thread-status").textContent = t(conversation.status === "resolved" ? "Resolved" : "Open");
+  $("thread-status").textContent = t(STATUS_LABELS[conversation.status] || "Open");
+  $("thread-category").hidden = !conversation.category;
+  $("thread-category").textContent = conversation.category || "";
   $("thread-status").dataset.status = conversation.status;
   $("toggle-status").textContent = conversation.status === "resolved" ? t("Reopen") : t("Resolve");
   const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
@@ -149,10 +155,17 @@ function renderMessages() {
   list.replaceChildren();
   for (const message of messages) {
     const body = el("div", { class: "bubble" });
-    renderText(body, message.body);
+    if (message.sender_type === "bot" && message.content && message.content.html) {
+      body.innerHTML = message.content.html;  // Markdown rendered on the server, raw HTML escaped
+    } else {
+      renderText(body, message.body);
+    }
+    if (message.content && message.content.buttons) {
+      body.append(el("div", { class: "bot-buttons", text: message.content.buttons.map((b) => `[${b.label}]`).join(" ") }));
+    }
     const side = message.sender_type === "contact" ? "theirs" : "mine";
     const seen = side === "mine" && conversation && message.seq <= conversation.contact_last_seen_seq;
-    list.append(el("li", { class: `message ${side} ${message.kind}`, "data-seq": message.seq },
+    list.append(el("li", { class: `message ${side} ${message.kind} ${message.sender_type}`, "data-seq": message.seq },
       el("small", { class: "sender", text: message.kind === "note" ? `🔒 ${t("Internal note")} · ${message.sender_name}` : (message.sender_name || (side === "theirs" ? t("Visitor") : "")) }),
       body,
       el("small", { class: "meta muted", text: formatTime(message.created_at, locale) + (seen ? ` · ${t("Seen")}` : "") })));
@@ -179,6 +192,7 @@ async function openConversation(id) {
   renderMessages();
   markRead();
   loadCustomer(state.conversations.get(id).contact_id);
+  loadBotPath(id);
   $("composer-input").focus();
 }
 
@@ -239,6 +253,53 @@ function renderCustomer() {
     past.append(el("li", { class: conversation.id === state.current ? "active" : "" }, link,
       el("small", { class: "muted", text: ` ${t(conversation.status === "resolved" ? "Resolved" : "Open")} · ${formatTime(conversation.last_activity_at, locale)}` })));
   }
+}
+
+// ---- bot path and knowledge -------------------------------------------------------
+
+const STEP_LABELS = {
+  button: "Pressed", question: "Asked", answered: "Bot answered", suggested: "Bot suggested",
+  no_answer: "Bot had no answer", helpful: "Marked helpful", not_helpful: "Marked not helpful",
+  handed_off: "Handed off",
+};
+
+async function loadBotPath(id) {
+  const path = await api(`conversations/${id}/bot-path`).catch(() => null);
+  if (state.current !== id) return;
+  const section = $("bot-path");
+  section.hidden = !path || path.steps.length === 0;
+  if (section.hidden) return;
+  const list = $("bot-steps");
+  list.replaceChildren();
+  if (path.category) list.append(el("li", { class: "category-line" }, el("strong", { text: `${t("Category")}: ` }), path.category));
+  for (const step of path.steps) {
+    const detail = step.data.label || step.data.text || step.data.question || step.data.reason || (step.data.faqs || []).join(", ") || "";
+    list.append(el("li", { "data-kind": step.kind }, el("strong", { text: t(STEP_LABELS[step.kind] || step.kind) }), detail ? ` · ${detail}` : ""));
+  }
+}
+
+let searchTimer = null;
+async function searchKnowledge() {
+  const query = $("knowledge-query").value.trim();
+  const results = $("knowledge-results");
+  if (!query) { results.replaceChildren(); return; }
+  const found = await api(`knowledge/search?q=${encodeURIComponent(query)}`).catch(() => ({ hits: [] }));
+  results.replaceChildren();
+  for (const hit of found.hits) {
+    const item = el("li", { class: "hit" },
+      el("strong", { text: hit.title }),
+      el("small", { class: "muted", text: ` ${hit.kind === "faq" ? "FAQ" : t("Article")}${hit.category ? ` · ${hit.category}` : ""}` }),
+      el("div", { class: "hit-text", text: hit.text.slice(0, 200) }));
+    item.addEventListener("click", () => {
+      // One step: the answer goes into the reply box, ready to send.
+      const input = $("composer-input");
+      input.value = input.value ? `${input.value}\n${hit.text}` : hit.text;
+      $("knowledge").hidden = true;
+      input.focus();
+    });
+    results.append(item);
+  }
+  if (found.hits.length === 0) results.append(el("li", { class: "muted", text: t("Nothing found.") }));
 }
 
 // ---- sending --------------------------------------------------------------------
@@ -306,7 +367,10 @@ function onFrame(frame) {
     case "resume_required": socket.reconnectNow(); break;
     case "message.created": addMessage(frame.data.message); break;
     case "conversation.created":
-    case "conversation.updated": upsertConversation(frame.data.conversation); break;
+    case "conversation.updated":
+      upsertConversation(frame.data.conversation);
+      if (frame.data.conversation.id === state.current) loadBotPath(state.current);
+      break;
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
       if (!conversation) break;
@@ -366,6 +430,7 @@ const socket = new ReconnectingSocket(() => {
 
 function wire() {
   $("me-name").textContent = boot.agent.name;
+  $("settings-link").hidden = boot.agent.role === "agent";
   $("locale-select").value = locale;
   $("locale-select").addEventListener("change", async (event) => {
     await api("/api/v1/me/locale", { method: "PUT", body: { locale: event.target.value } });
@@ -398,6 +463,12 @@ function wire() {
   for (const radio of document.querySelectorAll("input[name=mode]")) {
     radio.addEventListener("change", () => $("composer").classList.toggle("note-mode", radio.value === "note" && radio.checked));
   }
+  $("knowledge-toggle").addEventListener("click", () => {
+    $("knowledge").hidden = !$("knowledge").hidden;
+    if (!$("knowledge").hidden) $("knowledge-query").focus();
+  });
+  $("knowledge-query").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(searchKnowledge, 200); });
+  $("knowledge-query").addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); searchKnowledge(); } });
   $("toggle-status").addEventListener("click", async () => {
     const conversation = state.conversations.get(state.current);
     const status = conversation.status === "resolved" ? "open" : "resolved";

@@ -95,6 +95,31 @@ function renderHome() {
   }
 }
 
+function bubbleFor(message) {
+  const body = el("div", { class: "bubble" });
+  if (message.sender_type === "bot" && message.content && message.content.html) {
+    // Rendered on the server from the admin's Markdown with raw HTML escaped.
+    body.innerHTML = message.content.html;
+    for (const link of body.querySelectorAll("a")) { link.target = "_blank"; link.rel = "noopener noreferrer"; }
+  } else {
+    renderText(body, message.body);
+  }
+  if (message.content && message.content.link) {
+    body.append(el("a", { class: "more", href: message.content.link.url, target: "_blank", rel: "noopener noreferrer", text: message.content.link.label }));
+  }
+  return body;
+}
+
+function buttonRow(buttons) {
+  const row = el("div", { class: "buttons" });
+  for (const button of buttons) {
+    const node = el("button", { type: "button", class: "choice", text: button.label });
+    node.addEventListener("click", () => press(button));
+    row.append(node);
+  }
+  return row;
+}
+
 function renderMessages() {
   const list = $("messages");
   const id = state.current;
@@ -104,19 +129,24 @@ function renderMessages() {
     item.conversation_id === id || (id === "new" && item.conversation_id === null));
   const conversation = state.conversations.get(id);
   const seenUpTo = conversation ? conversation.agent_last_seen_seq : 0;
+  const welcome = state.config && state.config.bot ? state.config.bot[locale] : null;
   list.replaceChildren();
-  if (messages.length === 0 && pending.length === 0) {
-    list.append(el("li", { class: "system muted", text: $("greeting").textContent }));
+  if (messages.length === 0) {
+    const greeting = el("li", { class: "message theirs" }, el("div", { class: "bubble", text: welcome ? welcome.greeting : $("greeting").textContent }));
+    if (welcome && pending.length === 0) greeting.append(buttonRow(welcome.buttons));
+    list.append(greeting);
   }
+  const lastWithButtons = [...messages].reverse().find((m) => m.content && m.content.buttons);
+  const botActive = conversation && conversation.status === "bot";
   for (const message of messages) {
     const mine = message.sender_type === "contact";
-    const body = el("div", { class: "bubble" });
-    renderText(body, message.body);
-    list.append(el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-seq": message.seq },
+    const item = el("li", { class: `message ${mine ? "mine" : "theirs"} ${message.sender_type}`, "data-seq": message.seq },
       mine ? null : el("small", { class: "sender", text: message.sender_name || t("Support") }),
-      body,
+      bubbleFor(message),
       el("small", { class: "meta muted", text: formatTime(message.created_at, locale) +
-        (mine && message.seq <= seenUpTo ? ` · ${t("Seen")}` : "") })));
+        (mine && message.seq <= seenUpTo ? ` · ${t("Seen")}` : "") }));
+    if (botActive && message === lastWithButtons && pending.length === 0) item.append(buttonRow(message.content.buttons));
+    list.append(item);
   }
   for (const item of pending) {
     const body = el("div", { class: "bubble" });
@@ -175,7 +205,7 @@ function flushOutbox() {
     state.inFlight.add(item.client_id);
     socket.send({
       type: "message.send", ref: item.client_id, client_id: item.client_id,
-      conversation_id: item.conversation_id, body: item.body,
+      conversation_id: item.conversation_id, body: item.body, button: item.button,
       context: item.conversation_id === null ? state.context : undefined,
     });
   }
@@ -199,7 +229,7 @@ function onAck(frame) {
   flushOutbox();
 }
 
-const PERMANENT = new Set(["empty_body", "message_too_long", "idempotency_conflict", "not_found", "bad_frame", "invalid_client_id"]);
+const PERMANENT = new Set(["empty_body", "message_too_long", "idempotency_conflict", "not_found", "bad_frame", "invalid_client_id", "stale_button"]);
 function onError(frame) {
   const item = state.outbox.find((entry) => entry.client_id === frame.ref);
   if (item) {
@@ -273,15 +303,20 @@ function connect() {
   });
 }
 
-function send(text) {
-  const body = text.trim() ? text : "";
-  if (!body) return;
-  const id = state.current;
-  const item = { client_id: randomId(), conversation_id: id === "new" ? null : id, body };
-  state.outbox.push(item);
+function queue(item) {
+  state.outbox.push({ client_id: randomId(), conversation_id: state.current === "new" ? null : state.current, ...item });
   saveOutbox();
   renderMessages();
   flushOutbox();
+}
+
+function send(text) {
+  if (!text.trim()) return;
+  queue({ body: text });
+}
+
+function press(button) {
+  queue({ body: button.label, button: button.id });
 }
 
 let lastTyping = 0;
@@ -328,6 +363,7 @@ async function main() {
   await new Promise((resolve) => setTimeout(resolve, 150));
   if (state.context === null) state.context = { url: null, referrer: document.referrer || null, locale: navigator.language };
   const session = await startSession();
+  state.config = session.config;
   $("title").textContent = session.config.workspace_name;
   $("subtitle").textContent = t("We usually reply in a few minutes");
   $("greeting").textContent = session.config.greeting[locale] || session.config.greeting.en;

@@ -1,0 +1,81 @@
+"""The bot's flows (admin), a conversation's bot path (agents), and outcome counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Query
+
+from sangdam.auth.dependencies import CurrentAgent, Session
+from sangdam.bot import service
+from sangdam.bot.models import BotFlow
+from sangdam.bot.repository import BotRepository
+from sangdam.bot.schemas import BotOutcomes, BotPath, BotStep, FlowIn, FlowOut
+from sangdam.conversations.service import load
+from sangdam.db import utcnow
+from sangdam.inboxes.repository import InboxRepository
+from sangdam.workspaces.service import require_admin
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["bot"])
+
+
+@router.get("/bot/flow", response_model=FlowOut)
+async def get_flow(
+    context: CurrentAgent,
+    session: Session,
+    inbox_id: int | None = Query(default=None, description="An entry point; none for the default"),
+) -> FlowOut:
+    if inbox_id is not None:
+        await InboxRepository(session, context.workspace_id).get(inbox_id)
+    flow = await service.flow_for(session, context.workspace_id, inbox_id)
+    return FlowOut(inbox_id=inbox_id, enabled=flow.enabled, definition=flow.definition, derived=flow.derived)
+
+
+@router.put("/bot/flow", response_model=FlowOut)
+async def put_flow(
+    context: CurrentAgent,
+    session: Session,
+    payload: FlowIn,
+    inbox_id: int | None = Query(default=None, description="An entry point; none for the default"),
+) -> FlowOut:
+    require_admin(context.role)
+    if inbox_id is not None:
+        await InboxRepository(session, context.workspace_id).get(inbox_id)
+    repository = BotRepository(session, context.workspace_id)
+    row = await repository.flow(inbox_id)
+    if row is None:
+        row = BotFlow(inbox_id=inbox_id)
+        repository.add(row)
+    row.enabled = payload.enabled
+    row.definition = payload.definition.model_dump()
+    row.updated_at = utcnow()
+    return FlowOut(inbox_id=inbox_id, enabled=row.enabled, definition=payload.definition, derived=False)
+
+
+@router.get("/conversations/{conversation_id}/bot-path", response_model=BotPath)
+async def bot_path(context: CurrentAgent, session: Session, conversation_id: int) -> BotPath:
+    """What the customer did with the bot before reaching a person."""
+    conversation, _ = await load(session, context.workspace_id, conversation_id)
+    steps = await BotRepository(session, context.workspace_id).path(conversation_id)
+    return BotPath(
+        category=conversation.category,
+        handed_off_at=conversation.handed_off_at,
+        steps=[BotStep.model_validate(step) for step in steps],
+    )
+
+
+@router.get("/bot/outcomes", response_model=BotOutcomes)
+async def outcomes(
+    context: CurrentAgent, session: Session, days: int = Query(default=7, ge=1, le=366)
+) -> BotOutcomes:
+    counts = await BotRepository(session, context.workspace_id).outcome_counts(
+        utcnow() - dt.timedelta(days=days)
+    )
+    return BotOutcomes(
+        conversations=counts.get("conversations", 0),
+        answered=counts.get("answered", 0),
+        helpful=counts.get("helpful", 0),
+        not_helpful=counts.get("not_helpful", 0),
+        handed_off=counts.get("handed_off", 0),
+        no_answer=counts.get("no_answer", 0),
+    )

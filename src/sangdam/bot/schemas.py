@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Text(BaseModel):
+    """A line the bot says, in both languages."""
+
+    model_config = ConfigDict(extra="forbid")
+    ko: str = Field(min_length=1, max_length=1000)
+    en: str = Field(min_length=1, max_length=1000)
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+class CategoryButton(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Matches FaqEntry.category.
+    key: str = Field(min_length=1, max_length=100)
+    label: Text
+
+
+class FlowDefinition(BaseModel):
+    """A button flow: greeting → categories → questions → answer → helpful? → a person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    greeting: Text = Text(
+        ko="안녕하세요! 무엇이 궁금하신가요? 아래에서 고르시거나 질문을 입력해 주세요.",
+        en="Hi! What would you like to know? Pick a topic below or type your question.",
+    )
+    categories: list[CategoryButton] = Field(default_factory=list, max_length=12)
+    pick_question: Text = Text(ko="궁금하신 내용을 골라 주세요.", en="Which of these is your question?")
+    ask_feedback: Text = Text(ko="도움이 되었나요?", en="Did this help?")
+    thanks: Text = Text(
+        ko="도움이 되어 기뻐요! 더 궁금한 점이 있으면 언제든 물어보세요.",
+        en="Glad it helped! Ask anytime if anything else comes up.",
+    )
+    offer_human: Text = Text(
+        ko="죄송해요. 상담원과 이야기하시겠어요? 다른 주제를 고르셔도 돼요.",
+        en="Sorry about that. Would you like to talk to a person? You can also pick another topic.",
+    )
+    unsure: Text = Text(
+        ko="정확히 모르겠어요. 혹시 이 중에 있을까요?",
+        en="I'm not sure I got that. Is it one of these?",
+    )
+    handoff: Text = Text(
+        ko="상담원을 연결해 드릴게요. 잠시만 기다려 주세요.",
+        en="I'm connecting you with a person. One moment, please.",
+    )
+    yes_label: Text = Text(ko="네, 해결됐어요", en="Yes, thanks")
+    no_label: Text = Text(ko="아니요", en="Not really")
+    human_label: Text = Text(ko="상담원 연결", en="Talk to a person")
+    more_label: Text = Text(ko="자세히 보기", en="Read more")
+
+
+class FlowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    definition: FlowDefinition
+
+
+class FlowOut(BaseModel):
+    inbox_id: int | None
+    enabled: bool
+    definition: FlowDefinition
+    # True when no flow was saved yet and this one was derived from the FAQ categories.
+    derived: bool
+
+
+class BotStep(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    kind: str
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+class BotPath(BaseModel):
+    category: str | None
+    handed_off_at: dt.datetime | None
+    steps: list[BotStep]
+
+
+class BotOutcomes(BaseModel):
+    conversations: int
+    answered: int
+    helpful: int
+    not_helpful: int
+    handed_off: int
+    no_answer: int

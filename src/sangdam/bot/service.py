@@ -1,0 +1,257 @@
+"""The support bot: button flows and free-text answers from the FAQ, then a person.
+
+The bot runs inside the transaction that stores the customer's message, so the
+customer's message, the bot's reply and the recorded path commit together. It
+speaks only while the conversation's status is ``bot``; a handoff or an agent's
+reply ends that for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sangdam.bot.models import BotEvent, BotEventKind
+from sangdam.bot.repository import BotRepository
+from sangdam.bot.schemas import CategoryButton, FlowDefinition, Text
+from sangdam.contacts.models import Contact
+from sangdam.conversations.models import Conversation, Status
+from sangdam.db import utcnow
+from sangdam.errors import BadRequest
+from sangdam.inboxes.models import Inbox
+from sangdam.kit.markdown import render_markdown
+from sangdam.knowledge.models import FaqEntry
+from sangdam.knowledge.repository import KnowledgeRepository
+from sangdam.knowledge.service import index_cache
+from sangdam.messages.models import Message, SenderType
+from sangdam.messages.service import emit_conversation_updated, send_message
+from sangdam.workspaces.models import Workspace
+
+HUMAN = "human"
+HELPFUL_YES = "helpful:yes"
+HELPFUL_NO = "helpful:no"
+# Bot answers may be longer than what a customer may type.
+BOT_MAX_CHARS = 20_000
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Flow:
+    definition: FlowDefinition
+    enabled: bool
+    derived: bool
+
+
+def bot_lang(locale: str | None) -> str:
+    return "ko" if (locale or "ko").lower().startswith("ko") else "en"
+
+
+async def flow_for(session: AsyncSession, workspace_id: int, inbox_id: int | None) -> Flow:
+    """The entry point's own flow, else the workspace default, else one made from the FAQ."""
+    repository = BotRepository(session, workspace_id)
+    row = None
+    if inbox_id is not None:
+        row = await repository.flow(inbox_id)
+    if row is None:
+        row = await repository.flow(None)
+    if row is not None:
+        return Flow(FlowDefinition.model_validate(row.definition), row.enabled, derived=False)
+    categories = [
+        CategoryButton(key=c, label=Text(ko=c, en=c)) for c in await repository.categories()
+    ]
+    return Flow(FlowDefinition(categories=categories), enabled=True, derived=True)
+
+
+async def is_active(session: AsyncSession, flow: Flow, workspace_id: int) -> bool:
+    return flow.enabled and await BotRepository(session, workspace_id).has_faqs()
+
+
+def welcome_buttons(flow: FlowDefinition, lang: str) -> list[dict[str, str]]:
+    buttons = [{"id": f"cat:{c.key}", "label": c.label.get(lang)} for c in flow.categories]
+    return [*buttons, {"id": HUMAN, "label": flow.human_label.get(lang)}]
+
+
+async def welcome(session: AsyncSession, inbox: Inbox, lang: str) -> dict[str, Any] | None:
+    """What the widget shows before a conversation exists: greeting and topic buttons."""
+    flow = await flow_for(session, inbox.workspace_id, inbox.id)
+    if not await is_active(session, flow, inbox.workspace_id):
+        return None
+    return {"greeting": flow.definition.greeting.get(lang), "buttons": welcome_buttons(flow.definition, lang)}
+
+
+async def initial_state(session: AsyncSession, inbox: Inbox, lang: str) -> dict[str, Any] | None:
+    """The bot state for a new conversation, or None when the bot is off for this inbox."""
+    flow = await flow_for(session, inbox.workspace_id, inbox.id)
+    if not await is_active(session, flow, inbox.workspace_id):
+        return None
+    return {"lang": lang, "offered": {b["id"]: b["label"] for b in welcome_buttons(flow.definition, lang)}}
+
+
+def button_label(offered: dict[str, str], button: str) -> str:
+    """The label of a button the bot offered; anything else is refused before it is stored."""
+    if button not in offered:
+        raise BadRequest(
+            "That button is not available any more. Type your question instead.",
+            code="stale_button",
+        )
+    return offered[button]
+
+
+def offered_buttons(conversation: Conversation) -> dict[str, str]:
+    if conversation.status != Status.BOT.value:
+        return {}
+    return dict((conversation.bot_state or {}).get("offered", {}))
+
+
+class _Turn:
+    """One reply of the bot to one customer message."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        contact: Contact,
+        flow: FlowDefinition,
+        bot_name: str,
+    ) -> None:
+        self.session = session
+        self.conversation = conversation
+        self.contact = contact
+        self.flow = flow
+        self.bot_name = bot_name
+        self.lang: str = conversation.bot_state.get("lang", "ko")
+
+    def record(self, kind: BotEventKind, **data: Any) -> None:
+        self.session.add(
+            BotEvent(
+                workspace_id=self.conversation.workspace_id,
+                conversation_id=self.conversation.id,
+                kind=kind.value,
+                data=data,
+            )
+        )
+
+    async def say(
+        self, body: str, buttons: list[dict[str, str]] | None = None, **content: Any
+    ) -> Message:
+        buttons = buttons or []
+        if buttons:
+            content["buttons"] = buttons
+        message, _ = await send_message(
+            self.session,
+            self.conversation,
+            self.contact,
+            sender_type=SenderType.BOT,
+            sender_id=None,
+            sender_name=self.bot_name,
+            body=body,
+            client_id=None,
+            max_chars=BOT_MAX_CHARS,
+            content=content,
+        )
+        # Only the newest message's buttons can be pressed.
+        self.conversation.bot_state = {
+            **self.conversation.bot_state,
+            "offered": {b["id"]: b["label"] for b in buttons},
+        }
+        return message
+
+    def text(self, line: Text) -> str:
+        return line.get(self.lang)
+
+    def faq_buttons(self, entries: list[FaqEntry]) -> list[dict[str, str]]:
+        buttons = [{"id": f"faq:{e.key}", "label": e.question} for e in entries]
+        return [*buttons, {"id": HUMAN, "label": self.text(self.flow.human_label)}]
+
+    async def answer(self, entry: FaqEntry, *, via: str, confidence: float | None, help_url: str) -> None:
+        self.conversation.category = entry.category
+        content: dict[str, Any] = {"faq": entry.key, "html": render_markdown(entry.answer)}
+        if entry.article_id is not None:
+            article = await KnowledgeRepository(self.session, entry.workspace_id).article(entry.article_id)
+            content["link"] = {
+                "url": f"{help_url}/{article.lang}/{article.slug}",
+                "label": self.text(self.flow.more_label),
+            }
+        await self.say(entry.answer, **content)
+        self.record(BotEventKind.ANSWERED, faq=entry.key, question=entry.question, via=via, confidence=confidence)
+        await self.say(
+            self.text(self.flow.ask_feedback),
+            [
+                {"id": HELPFUL_YES, "label": self.text(self.flow.yes_label)},
+                {"id": HELPFUL_NO, "label": self.text(self.flow.no_label)},
+            ],
+        )
+
+    async def hand_off(self, reason: str) -> None:
+        await self.say(self.text(self.flow.handoff))
+        self.record(BotEventKind.HANDED_OFF, reason=reason, category=self.conversation.category)
+        now = utcnow()
+        self.conversation.status = Status.OPEN.value
+        self.conversation.handed_off_at = now
+        self.conversation.waiting_since = self.conversation.waiting_since or now
+        self.conversation.bot_state = {}
+        self.conversation.version += 1
+        emit_conversation_updated(self.session, self.conversation, self.contact)
+
+
+async def respond(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    message: Message,
+    *,
+    button: str | None,
+    base_url: str,
+) -> None:
+    """Let the bot answer ``message`` if the conversation is still the bot's."""
+    if conversation.status != Status.BOT.value or not conversation.bot_state:
+        return
+    workspace = await session.get(Workspace, conversation.workspace_id)
+    assert workspace is not None
+    help_url = f"{base_url}/help/{workspace.slug}"
+    flow = await flow_for(session, conversation.workspace_id, conversation.inbox_id)
+    turn = _Turn(session, conversation, contact, flow.definition, bot_name=workspace.name)
+    knowledge = KnowledgeRepository(session, conversation.workspace_id)
+    if button is not None:
+        turn.record(BotEventKind.BUTTON, button=button, label=message.body)
+        await _press(turn, knowledge, button, help_url)
+        return
+    turn.record(BotEventKind.QUESTION, text=message.body)
+    index, entries = await index_cache.get(session, conversation.workspace_id)
+    result = await asyncio.to_thread(index.match, message.body)
+    if result.wants_human or result.decision == "human":
+        await turn.hand_off("requested")
+    elif result.decision == "answer" and result.best in entries:
+        await turn.answer(entries[result.best], via="text", confidence=round(result.confidence, 3), help_url=help_url)
+    elif result.decision == "suggest":
+        suggested = [entries[key] for key, _ in result.suggestions[:SUGGESTIONS] if key in entries]
+        turn.record(BotEventKind.SUGGESTED, faqs=[e.key for e in suggested], confidence=round(result.confidence, 3))
+        await turn.say(turn.text(turn.flow.unsure), turn.faq_buttons(suggested))
+    else:
+        turn.record(BotEventKind.NO_ANSWER, text=message.body, confidence=round(result.confidence, 3))
+        await turn.hand_off("out_of_scope")
+
+
+async def _press(turn: _Turn, knowledge: KnowledgeRepository, button: str, help_url: str) -> None:
+    if button == HUMAN:
+        await turn.hand_off("requested")
+    elif button == HELPFUL_YES:
+        turn.record(BotEventKind.HELPFUL)
+        await turn.say(turn.text(turn.flow.thanks), welcome_buttons(turn.flow, turn.lang))
+    elif button == HELPFUL_NO:
+        turn.record(BotEventKind.NOT_HELPFUL)
+        await turn.say(turn.text(turn.flow.offer_human), welcome_buttons(turn.flow, turn.lang))
+    elif button.startswith("cat:"):
+        category = button.removeprefix("cat:")
+        turn.conversation.category = category
+        entries = await knowledge.faqs(lang=turn.lang, category=category) or await knowledge.faqs(category=category)
+        await turn.say(turn.text(turn.flow.pick_question), turn.faq_buttons(entries[:10]))
+    elif button.startswith("faq:"):
+        entry = await knowledge.faq_by_key(button.removeprefix("faq:"))
+        if entry is None:  # deleted since it was offered
+            await turn.hand_off("missing_faq")
+        else:
+            await turn.answer(entry, via="button", confidence=None, help_url=help_url)

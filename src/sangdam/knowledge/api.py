@@ -1,0 +1,236 @@
+"""FAQ entries and articles for admins, search for agents, and the public help center."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+
+from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
+from sangdam.errors import NotFound
+from sangdam.kit.markdown import render_markdown
+from sangdam.knowledge import service
+from sangdam.knowledge.repository import KnowledgeRepository, workspace_by_slug
+from sangdam.knowledge.schemas import (
+    ArticleIn,
+    ArticleOut,
+    FaqIn,
+    FaqOut,
+    ImportResult,
+    SearchResult,
+)
+from sangdam.web.i18n import LOCALES, negotiate
+from sangdam.web.pages import APP_CSP, render_page
+from sangdam.workspaces.models import Workspace
+from sangdam.workspaces.service import require_admin
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["knowledge"])
+help_router = APIRouter(include_in_schema=False)
+
+
+def _help_url(settings: AppSettings, workspace: Workspace | None) -> str:
+    return f"{settings.base_url}/help/{workspace.slug if workspace else ''}"
+
+
+@router.get("/faqs", response_model=list[FaqOut])
+async def list_faqs(
+    context: CurrentAgent, session: Session, lang: str | None = None, category: str | None = None
+) -> list[FaqOut]:
+    entries = await KnowledgeRepository(session, context.workspace_id).faqs(
+        lang=lang, category=category
+    )
+    return [service.faq_out(e) for e in entries]
+
+
+@router.post("/faqs", response_model=FaqOut, status_code=201)
+async def create_faq(context: CurrentAgent, session: Session, payload: FaqIn) -> FaqOut:
+    require_admin(context.role)
+    return service.faq_out(await service.create_faq(session, context.workspace_id, payload))
+
+
+@router.put("/faqs/{faq_id}", response_model=FaqOut)
+async def update_faq(
+    context: CurrentAgent, session: Session, faq_id: int, payload: FaqIn
+) -> FaqOut:
+    require_admin(context.role)
+    return service.faq_out(await service.update_faq(session, context.workspace_id, faq_id, payload))
+
+
+@router.delete("/faqs/{faq_id}", status_code=204)
+async def delete_faq(context: CurrentAgent, session: Session, faq_id: int) -> Response:
+    require_admin(context.role)
+    await service.delete_faq(session, context.workspace_id, faq_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/faqs/import",
+    response_model=ImportResult,
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            "description": 'One JSON object a line: {"id", "category", "question", '
+            '"paraphrases", "answer", "lang"}. All or nothing: any bad line rejects the file.',
+        }
+    },
+)
+async def import_faqs(
+    context: CurrentAgent,
+    session: Session,
+    request: Request,
+    replace: bool = Query(default=False, description="Delete entries missing from the file"),
+) -> ImportResult:
+    require_admin(context.role)
+    data = await request.body()
+    return await service.import_faqs(session, context.workspace_id, data, replace=replace)
+
+
+@router.get("/faqs/export", response_class=PlainTextResponse)
+async def export_faqs(context: CurrentAgent, session: Session) -> PlainTextResponse:
+    text = await service.export_faqs(session, context.workspace_id)
+    return PlainTextResponse(
+        text,
+        media_type="application/x-ndjson; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="faq.jsonl"'},
+    )
+
+
+@router.get("/knowledge/search", response_model=SearchResult)
+async def search(
+    context: CurrentAgent,
+    session: Session,
+    settings: AppSettings,
+    q: str = Query(max_length=500),
+    lang: str | None = None,
+) -> SearchResult:
+    """FAQ answers and help-center articles for the reply box, best first."""
+    workspace = await session.get(Workspace, context.workspace_id)
+    return await service.search(
+        session, context.workspace_id, q, lang=lang, help_url=_help_url(settings, workspace)
+    )
+
+
+@router.get("/articles", response_model=list[ArticleOut])
+async def list_articles(
+    context: CurrentAgent, session: Session, settings: AppSettings
+) -> list[ArticleOut]:
+    workspace = await session.get(Workspace, context.workspace_id)
+    articles = await KnowledgeRepository(session, context.workspace_id).articles()
+    base = _help_url(settings, workspace)
+    return [
+        ArticleOut.model_validate(a).model_copy(update={"url": f"{base}/{a.lang}/{a.slug}"})
+        for a in articles
+    ]
+
+
+@router.post("/articles", response_model=ArticleOut, status_code=201)
+async def create_article(context: CurrentAgent, session: Session, payload: ArticleIn) -> ArticleOut:
+    require_admin(context.role)
+    return ArticleOut.model_validate(
+        await service.save_article(session, context.workspace_id, payload)
+    )
+
+
+@router.put("/articles/{article_id}", response_model=ArticleOut)
+async def update_article(
+    context: CurrentAgent, session: Session, article_id: int, payload: ArticleIn
+) -> ArticleOut:
+    require_admin(context.role)
+    article = await service.save_article(session, context.workspace_id, payload, article_id)
+    return ArticleOut.model_validate(article)
+
+
+# ---- the public help center -----------------------------------------------------------
+
+
+async def _public_workspace(session: Session, slug: str) -> Workspace:
+    workspace = await workspace_by_slug(session, slug)
+    if workspace is None:
+        raise NotFound("There is no help center at this address.")
+    return workspace
+
+
+@help_router.get("/help/{slug}")
+async def help_home(request: Request, slug: str, session: Session) -> RedirectResponse:
+    workspace = await _public_workspace(session, slug)
+    locale = negotiate(request.headers.get("accept-language"), None)
+    return RedirectResponse(f"/help/{workspace.slug}/{locale}", status_code=302)
+
+
+@help_router.get("/help/{slug}/sitemap.xml")
+async def sitemap(slug: str, session: Session, settings: AppSettings) -> Response:
+    workspace = await _public_workspace(session, slug)
+    articles = await KnowledgeRepository(session, workspace.id).articles(published_only=True)
+    base = _help_url(settings, workspace)
+    urls = [f"{base}/{lang}" for lang in LOCALES] + [f"{base}/{a.lang}/{a.slug}" for a in articles]
+    dates = [""] * len(LOCALES) + [a.updated_at.date().isoformat() for a in articles]
+    body = "".join(
+        f"<url><loc>{url}</loc>{f'<lastmod>{date}</lastmod>' if date else ''}</url>"
+        for url, date in zip(urls, dates, strict=True)
+    )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+    )
+    return Response(xml, media_type="application/xml")
+
+
+@help_router.get("/help/{slug}/{lang}", response_class=HTMLResponse)
+async def help_index(
+    request: Request,
+    slug: str,
+    lang: str,
+    session: Session,
+    settings: AppSettings,
+    q: str | None = None,
+) -> HTMLResponse:
+    if lang not in LOCALES:
+        raise NotFound("This help center is in Korean (ko) and English (en).")
+    workspace = await _public_workspace(session, slug)
+    repository = KnowledgeRepository(session, workspace.id)
+    query = (q or "").strip()[:200]
+    if query:
+        words = [w for w in query.split() if w][:5]
+        articles = await repository.search_articles(words, lang=lang, limit=20)
+    else:
+        articles = await repository.articles(lang=lang, published_only=True)
+    groups: dict[str, list[object]] = {}
+    for article in articles:
+        groups.setdefault(article.category or "", []).append(article)
+    return render_page(
+        request,
+        "help_index.html",
+        lang,
+        APP_CSP,
+        workspace=workspace,
+        groups=groups,
+        query=query,
+        base=_help_url(settings, workspace),
+        canonical=f"{_help_url(settings, workspace)}/{lang}",
+    )
+
+
+@help_router.get("/help/{slug}/{lang}/{article_slug}", response_class=HTMLResponse)
+async def help_article(
+    request: Request,
+    slug: str,
+    lang: str,
+    article_slug: str,
+    session: Session,
+    settings: AppSettings,
+) -> HTMLResponse:
+    workspace = await _public_workspace(session, slug)
+    article = await KnowledgeRepository(session, workspace.id).article_by_slug(lang, article_slug)
+    if article is None or not article.published:
+        raise NotFound("This article does not exist or is not published.")
+    base = _help_url(settings, workspace)
+    return render_page(
+        request,
+        "help_article.html",
+        lang,
+        APP_CSP,
+        workspace=workspace,
+        article=article,
+        body_html=render_markdown(article.body),
+        base=base,
+        canonical=f"{base}/{lang}/{article.slug}",
+    )

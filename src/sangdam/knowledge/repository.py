@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sangdam.kit.repository import WorkspaceRepository
+from sangdam.knowledge.models import Article, FaqEntry
+from sangdam.workspaces.models import Workspace
+
+
+class KnowledgeRepository(WorkspaceRepository):
+    async def faqs(self, *, lang: str | None = None, category: str | None = None) -> list[FaqEntry]:
+        stmt = self.select(FaqEntry).order_by(FaqEntry.category, FaqEntry.id)
+        if lang is not None:
+            stmt = stmt.where(FaqEntry.lang == lang)
+        if category is not None:
+            stmt = stmt.where(FaqEntry.category == category)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def faq(self, faq_id: int) -> FaqEntry:
+        return await self.get_scoped(FaqEntry, faq_id, "FAQ entry")
+
+    async def faq_by_key(self, key: str) -> FaqEntry | None:
+        stmt = self.select(FaqEntry).where(FaqEntry.key == key)
+        return (await self.session.execute(stmt)).scalar()
+
+    async def delete_faqs_except(self, keys: set[str]) -> int:
+        stmt = delete(FaqEntry).where(FaqEntry.workspace_id == self.workspace_id)
+        if keys:
+            stmt = stmt.where(FaqEntry.key.not_in(keys))
+        result = await self.session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def bump_version(self) -> None:
+        """Tell every process that this workspace's bot index is stale."""
+        await self.session.execute(
+            update(Workspace)
+            .where(Workspace.id == self.workspace_id)
+            .values(knowledge_version=Workspace.knowledge_version + 1)
+        )
+
+    async def version(self) -> int:
+        stmt = select(Workspace.knowledge_version).where(Workspace.id == self.workspace_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def articles(
+        self, *, lang: str | None = None, published_only: bool = False
+    ) -> list[Article]:
+        stmt = self.select(Article).order_by(Article.category, Article.title)
+        if lang is not None:
+            stmt = stmt.where(Article.lang == lang)
+        if published_only:
+            stmt = stmt.where(Article.published.is_(True))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def article(self, article_id: int) -> Article:
+        return await self.get_scoped(Article, article_id, "Article")
+
+    async def article_by_slug(self, lang: str, slug: str) -> Article | None:
+        stmt = self.select(Article).where(Article.lang == lang, Article.slug == slug)
+        return (await self.session.execute(stmt)).scalar()
+
+    async def articles_by_ids(self, ids: set[int]) -> dict[int, Article]:
+        if not ids:
+            return {}
+        stmt = self.select(Article).where(Article.id.in_(ids))
+        return {a.id: a for a in (await self.session.execute(stmt)).scalars()}
+
+    async def search_articles(
+        self, words: list[str], *, lang: str | None, limit: int
+    ) -> list[Article]:
+        """Published articles containing any of ``words`` in the title or body."""
+        if not words:
+            return []
+        conditions = []
+        for word in words:
+            pattern = f"%{word.replace('%', '').replace('_', '')}%"
+            conditions += [Article.title.ilike(pattern), Article.body.ilike(pattern)]
+        stmt = self.select(Article).where(Article.published.is_(True), or_(*conditions))
+        if lang is not None:
+            stmt = stmt.where(Article.lang == lang)
+        return list((await self.session.execute(stmt.limit(limit * 4))).scalars())
+
+
+async def workspace_by_slug(session: AsyncSession, slug: str) -> Workspace | None:
+    """The help center is public: its address names the workspace."""
+    return (await session.execute(select(Workspace).where(Workspace.slug == slug))).scalar()

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LANGS = ("ko", "en")
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class FaqIn(BaseModel):
+    """One FAQ entry, as in the JSONL import format."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    key: str = Field(alias="id", description="Your id for the entry, e.g. 'refund'.")
+    category: str = Field(min_length=1, max_length=100)
+    question: str = Field(min_length=1, max_length=500)
+    paraphrases: list[str] = Field(default_factory=list, max_length=100)
+    answer: str = Field(min_length=1, max_length=20000)
+    lang: str = "ko"
+    article: str | None = Field(default=None, description="Slug of a help-center article")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not KEY_PATTERN.match(value):
+            raise ValueError("must be 1-100 letters, digits or _.:- (e.g. 'refund')")
+        return value
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if value not in LANGS:
+            raise ValueError(f"must be one of {', '.join(LANGS)}")
+        return value
+
+    @field_validator("paraphrases")
+    @classmethod
+    def _paraphrases(cls, value: list[str]) -> list[str]:
+        cleaned = [p.strip() for p in value if p.strip()]
+        if any(len(p) > 500 for p in cleaned):
+            raise ValueError("each paraphrase must be at most 500 characters")
+        return cleaned
+
+
+class FaqOut(BaseModel):
+    id: int
+    key: str
+    category: str
+    question: str
+    paraphrases: list[str]
+    answer: str
+    answer_html: str
+    lang: str
+    article_id: int | None
+    updated_at: dt.datetime
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    deleted: int
+    total: int
+
+
+class ArticleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(max_length=120)
+    lang: str = "ko"
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=300)
+    body: str = Field(min_length=1, max_length=100_000)
+    category: str | None = Field(default=None, max_length=100)
+    published: bool = True
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_PATTERN.match(value):
+            raise ValueError("use lowercase letters, digits and hyphens, e.g. 'refund-policy'")
+        return value
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, value: str) -> str:
+        if value not in LANGS:
+            raise ValueError(f"must be one of {', '.join(LANGS)}")
+        return value
+
+
+class ArticleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    lang: str
+    title: str
+    description: str
+    body: str
+    category: str | None
+    published: bool
+    url: str = ""
+    updated_at: dt.datetime
+
+
+class SearchHit(BaseModel):
+    kind: str  # "faq" or "article"
+    id: int
+    key: str
+    title: str
+    category: str | None
+    lang: str
+    # Plain-text answer to insert into a reply, and a link when there is an article.
+    text: str
+    url: str | None = None
+    score: float
+
+
+class SearchResult(BaseModel):
+    query: str
+    hits: list[SearchHit]

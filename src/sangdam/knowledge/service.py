@@ -1,0 +1,327 @@
+"""FAQ entries and help-center articles: one source for the bot and for agents (seed 000)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sangdam.bot.matching import FaqEntry as MatchEntry
+from sangdam.bot.matching import FaqIndex
+from sangdam.db import utcnow
+from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
+from sangdam.kit.markdown import plain_text, render_markdown
+from sangdam.knowledge.models import Article, FaqEntry
+from sangdam.knowledge.repository import KnowledgeRepository
+from sangdam.knowledge.schemas import (
+    ArticleIn,
+    FaqIn,
+    FaqOut,
+    ImportResult,
+    SearchHit,
+    SearchResult,
+)
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_ENTRIES = 5000
+EXPORT_KEYS = ("id", "category", "question", "paraphrases", "answer", "lang")
+
+
+def faq_out(entry: FaqEntry) -> FaqOut:
+    return FaqOut(
+        id=entry.id,
+        key=entry.key,
+        category=entry.category,
+        question=entry.question,
+        paraphrases=list(entry.paraphrases or []),
+        answer=entry.answer,
+        answer_html=render_markdown(entry.answer),
+        lang=entry.lang,
+        article_id=entry.article_id,
+        updated_at=entry.updated_at,
+    )
+
+
+def parse_jsonl(data: bytes) -> list[tuple[int, FaqIn]]:
+    """Validate a whole JSONL file; any problem is reported with its line number."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(
+            f"The file is {len(data) // 1024} KB; imports are limited to "
+            f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into several files."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("The file is not UTF-8 text. Save it as UTF-8 and try again.") from None
+    entries: list[tuple[int, FaqIn]] = []
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadRequest(
+                f"Line {number} is not valid JSON ({exc.msg}).", code="bad_line", line=number
+            ) from None
+        if not isinstance(row, dict):
+            raise BadRequest(
+                f'Line {number} must be a JSON object like {{"id": ...}}.',
+                code="bad_line",
+                line=number,
+            )
+        try:
+            entry = FaqIn.model_validate(row)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = ".".join(str(p) for p in problem["loc"]) or "entry"
+            raise BadRequest(
+                f"Line {number}, field '{field}': {problem['msg']}.", code="bad_line", line=number
+            ) from None
+        if entry.key in first_line:
+            raise BadRequest(
+                f"Line {number} repeats the id '{entry.key}' of line {first_line[entry.key]}.",
+                code="bad_line",
+                line=number,
+            )
+        first_line[entry.key] = number
+        entries.append((number, entry))
+        if len(entries) > MAX_IMPORT_ENTRIES:
+            raise PayloadTooLarge(f"Imports are limited to {MAX_IMPORT_ENTRIES} entries a file.")
+    if not entries:
+        raise BadRequest(
+            "The file has no FAQ entries: put one JSON object on each line.", code="empty_import"
+        )
+    return entries
+
+
+async def _article_id(
+    repository: KnowledgeRepository, entry: FaqIn, line: int | None
+) -> int | None:
+    if entry.article is None:
+        return None
+    article = await repository.article_by_slug(entry.lang, entry.article)
+    if article is None:
+        where = f"Line {line}: " if line is not None else ""
+        raise BadRequest(
+            f"{where}there is no {entry.lang} article with the slug '{entry.article}'.",
+            code="bad_line",
+            line=line,
+        )
+    return article.id
+
+
+def _apply(row: FaqEntry, entry: FaqIn, article_id: int | None) -> None:
+    row.category = entry.category.strip()
+    row.question = entry.question.strip()
+    row.paraphrases = entry.paraphrases
+    row.answer = entry.answer
+    row.lang = entry.lang
+    row.article_id = article_id
+    row.updated_at = utcnow()
+
+
+async def import_faqs(
+    session: AsyncSession, workspace_id: int, data: bytes, *, replace: bool
+) -> ImportResult:
+    """All or nothing: the file is validated completely before anything is written."""
+    entries = parse_jsonl(data)
+    repository = KnowledgeRepository(session, workspace_id)
+    created = updated = 0
+    for line, entry in entries:
+        article_id = await _article_id(repository, entry, line)
+        row = await repository.faq_by_key(entry.key)
+        if row is None:
+            row = FaqEntry(key=entry.key)
+            repository.add(row)
+            created += 1
+        else:
+            updated += 1
+        _apply(row, entry, article_id)
+    deleted = await repository.delete_faqs_except({e.key for _, e in entries}) if replace else 0
+    await repository.bump_version()
+    await session.flush()
+    return ImportResult(created=created, updated=updated, deleted=deleted, total=created + updated)
+
+
+async def export_faqs(session: AsyncSession, workspace_id: int) -> str:
+    repository = KnowledgeRepository(session, workspace_id)
+    entries = await repository.faqs()
+    articles = await repository.articles_by_ids({e.article_id for e in entries if e.article_id})
+    lines = []
+    for entry in entries:
+        row: dict[str, Any] = {
+            "id": entry.key,
+            "category": entry.category,
+            "question": entry.question,
+            "paraphrases": list(entry.paraphrases or []),
+            "answer": entry.answer,
+            "lang": entry.lang,
+        }
+        if entry.article_id in articles:
+            row["article"] = articles[entry.article_id].slug
+        lines.append(json.dumps(row, ensure_ascii=False))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+async def create_faq(session: AsyncSession, workspace_id: int, entry: FaqIn) -> FaqEntry:
+    repository = KnowledgeRepository(session, workspace_id)
+    if await repository.faq_by_key(entry.key) is not None:
+        raise Conflict(f"An FAQ entry with the id '{entry.key}' exists already; edit it instead.")
+    row = FaqEntry(key=entry.key)
+    _apply(row, entry, await _article_id(repository, entry, None))
+    repository.add(row)
+    await repository.bump_version()
+    await session.flush()
+    return row
+
+
+async def update_faq(
+    session: AsyncSession, workspace_id: int, faq_id: int, entry: FaqIn
+) -> FaqEntry:
+    repository = KnowledgeRepository(session, workspace_id)
+    row = await repository.faq(faq_id)
+    if entry.key != row.key and await repository.faq_by_key(entry.key) is not None:
+        raise Conflict(f"Another FAQ entry already has the id '{entry.key}'.")
+    row.key = entry.key
+    _apply(row, entry, await _article_id(repository, entry, None))
+    await repository.bump_version()
+    return row
+
+
+async def delete_faq(session: AsyncSession, workspace_id: int, faq_id: int) -> None:
+    repository = KnowledgeRepository(session, workspace_id)
+    await session.delete(await repository.faq(faq_id))
+    await repository.bump_version()
+
+
+async def save_article(
+    session: AsyncSession, workspace_id: int, data: ArticleIn, article_id: int | None = None
+) -> Article:
+    repository = KnowledgeRepository(session, workspace_id)
+    clash = await repository.article_by_slug(data.lang, data.slug)
+    if clash is not None and clash.id != article_id:
+        raise Conflict(f"The {data.lang} help center already has an article at '{data.slug}'.")
+    article = await repository.article(article_id) if article_id is not None else Article()
+    for field, value in data.model_dump().items():
+        setattr(article, field, value)
+    article.description = data.description or plain_text(data.body, 160)
+    article.updated_at = utcnow()
+    if article_id is None:
+        repository.add(article)
+    await session.flush()
+    return article
+
+
+# ---- the matcher index, one per workspace and knowledge version -------------------
+
+
+@dataclass
+class _Cached:
+    version: int
+    index: FaqIndex
+    entries: dict[str, FaqEntry]
+
+
+class IndexCache:
+    """Per-process cache of built indexes; rebuilt when the workspace's version moves."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, _Cached] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def get(
+        self, session: AsyncSession, workspace_id: int
+    ) -> tuple[FaqIndex, dict[str, FaqEntry]]:
+        repository = KnowledgeRepository(session, workspace_id)
+        version = await repository.version()
+        cached = self._cache.get(workspace_id)
+        if cached is not None and cached.version == version:
+            return cached.index, cached.entries
+        async with self._locks.setdefault(workspace_id, asyncio.Lock()):
+            cached = self._cache.get(workspace_id)
+            if cached is not None and cached.version == version:
+                return cached.index, cached.entries
+            rows = await repository.faqs()
+            entries = [
+                MatchEntry(
+                    id=row.key,
+                    question=row.question,
+                    answer=row.answer,
+                    category=row.category,
+                    paraphrases=tuple(row.paraphrases or ()),
+                    lang=row.lang,
+                )
+                for row in rows
+            ]
+            # Embedding every paraphrase takes CPU time: keep it off the event loop.
+            index = await asyncio.to_thread(FaqIndex, entries, top_k=8)
+            self._cache[workspace_id] = _Cached(version, index, {row.key: row for row in rows})
+            return index, self._cache[workspace_id].entries
+
+
+index_cache = IndexCache()
+
+
+async def search(
+    session: AsyncSession,
+    workspace_id: int,
+    query: str,
+    *,
+    lang: str | None,
+    help_url: str,
+    limit: int = 8,
+) -> SearchResult:
+    """FAQ answers and articles for the agent's reply box, best first."""
+    query = query.strip()
+    if not query:
+        return SearchResult(query=query, hits=[])
+    index, entries = await index_cache.get(session, workspace_id)
+    hits: list[SearchHit] = []
+    repository = KnowledgeRepository(session, workspace_id)
+    if entries:
+        result = await asyncio.to_thread(index.match, query)
+        for key, score in result.suggestions[:limit]:
+            entry = entries.get(key)
+            if entry is None or (lang is not None and entry.lang != lang):
+                continue
+            hits.append(
+                SearchHit(
+                    kind="faq",
+                    id=entry.id,
+                    key=entry.key,
+                    title=entry.question,
+                    category=entry.category,
+                    lang=entry.lang,
+                    text=entry.answer,
+                    score=round(score, 4),
+                )
+            )
+        words = [w for w in query.split() if len(w) >= 2][:5]
+    else:
+        words = [w for w in query.split() if len(w) >= 2][:5]
+    for article in await repository.search_articles(words, lang=lang, limit=limit):
+        text = f"{article.title}\n{help_url}/{article.lang}/{article.slug}"
+        matched = sum(
+            article.title.lower().count(w.lower()) * 2 + article.body.lower().count(w.lower())
+            for w in words
+        )
+        hits.append(
+            SearchHit(
+                kind="article",
+                id=article.id,
+                key=article.slug,
+                title=article.title,
+                category=article.category,
+                lang=article.lang,
+                text=text,
+                url=f"{help_url}/{article.lang}/{article.slug}",
+                score=min(1.0, 0.1 * matched),
+            )
+        )
+    hits.sort(key=lambda hit: hit.score, reverse=True)
+    return SearchResult(query=query, hits=hits[:limit])

