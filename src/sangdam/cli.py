@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -97,7 +98,25 @@ def main(argv: list[str] | None = None) -> None:
         sub.add_argument("--host")
         sub.add_argument("--port", type=int)
     commands.add_parser("migrate", help="apply database migrations and exit")
+    bot = commands.add_parser("bot", help="support bot tools").add_subparsers(
+        dest="bot_command", required=True
+    )
+    evaluate = bot.add_parser(
+        "eval", help="load an FAQ into a throwaway workspace, ask every query, print metrics"
+    )
+    evaluate.add_argument("--faq", required=True, type=Path, help="FAQ JSONL file")
+    evaluate.add_argument("--queries", required=True, type=Path, help="labelled queries JSONL")
     args = parser.parse_args(argv)
+
+    if args.command == "bot":
+        from sangdam.bot.evaluation import format_result, run_eval
+        from sangdam.errors import SangdamError
+
+        try:
+            print(format_result(asyncio.run(run_eval(args.faq, args.queries))))
+        except SangdamError as exc:
+            sys.exit(f"sangdam bot eval: {exc.message}")
+        return
 
     settings = _settings(args)
     if args.command == "migrate":

@@ -13,6 +13,7 @@ from tests.fixtures.factories import (
     new_client_id,
 )
 
+
 class Chat:
     """A visitor socket that keeps bot messages that arrive before or after acks."""
 
@@ -31,9 +32,18 @@ class Chat:
                 return frame
             self._keep(frame)
 
-    async def send(self, conversation_id: int | None, *, button: str | None = None, body: str = "") -> dict[str, Any]:
-        await self.sock.send({"type": "message.send", "conversation_id": conversation_id,
-                              "client_id": new_client_id(), "button": button, "body": body})
+    async def send(
+        self, conversation_id: int | None, *, button: str | None = None, body: str = ""
+    ) -> dict[str, Any]:
+        await self.sock.send(
+            {
+                "type": "message.send",
+                "conversation_id": conversation_id,
+                "client_id": new_client_id(),
+                "button": button,
+                "body": body,
+            }
+        )
         return await self.until("ack")
 
     async def replies(self, count: int) -> list[dict[str, Any]]:
@@ -58,7 +68,12 @@ async def test_button_flow_to_a_person_with_category_and_path(world: World) -> N
     visitor = await _korean_visitor(world)
     session = await visitor.client.post("/api/widget/v1/session", json={})
     welcome = session.json()["config"]["bot"]["ko"]
-    assert [b["id"] for b in welcome["buttons"]] == ["cat:제품기능", "cat:이용가격", "cat:연동방법", "human"]
+    assert [b["id"] for b in welcome["buttons"]] == [
+        "cat:제품기능",
+        "cat:이용가격",
+        "cat:연동방법",
+        "human",
+    ]
     agent_ws = await agent_socket(world, login)
     await agent_ws.until_ready()
     chat = Chat(await visitor.socket())
@@ -79,8 +94,14 @@ async def test_button_flow_to_a_person_with_category_and_path(world: World) -> N
     (offer,) = await chat.replies(1)
     assert "human" in [b["id"] for b in offer["content"]["buttons"]]
     # A button from an earlier message is stale now, and nothing is stored.
-    await chat.sock.send({"type": "message.send", "conversation_id": conversation_id,
-                          "client_id": new_client_id(), "button": "helpful:yes"})
+    await chat.sock.send(
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "client_id": new_client_id(),
+            "button": "helpful:yes",
+        }
+    )
     assert (await chat.until("error"))["code"] == "stale_button"
 
     # While the bot handles it, it is not in the agents' open list.
@@ -92,7 +113,9 @@ async def test_button_flow_to_a_person_with_category_and_path(world: World) -> N
     assert "상담원" in handoff["body"]
     handed = None
     while handed is None:
-        frame = await agent_ws.expect("conversation.updated", skip=("ping", "message.created", "conversation.created"))
+        frame = await agent_ws.expect(
+            "conversation.updated", skip=("ping", "message.created", "conversation.created")
+        )
         if frame["data"]["conversation"]["status"] == "open":
             handed = frame["data"]["conversation"]
     assert handed["category"] == "이용가격" and handed["handed_off_at"]
@@ -100,14 +123,29 @@ async def test_button_flow_to_a_person_with_category_and_path(world: World) -> N
     path = (await login.client.get(f"{world.base}/conversations/{conversation_id}/bot-path")).json()
     assert path["category"] == "이용가격"
     kinds = [step["kind"] for step in path["steps"]]
-    assert kinds == ["button", "button", "answered", "button", "not_helpful", "button", "handed_off"]
+    assert kinds == [
+        "button",
+        "button",
+        "answered",
+        "button",
+        "not_helpful",
+        "button",
+        "handed_off",
+    ]
     assert path["steps"][-1]["data"]["reason"] == "requested"
 
     # The bot is silent now: the customer's next message waits for a person.
     await chat.send(conversation_id, body="연간 결제도 환불되나요?")
     assert await chat.quiet() == []
     outcomes = (await login.client.get(f"{world.base}/bot/outcomes")).json()
-    assert outcomes == {"conversations": 1, "answered": 1, "helpful": 0, "not_helpful": 1, "handed_off": 1, "no_answer": 0}
+    assert outcomes == {
+        "conversations": 1,
+        "answered": 1,
+        "helpful": 0,
+        "not_helpful": 1,
+        "handed_off": 1,
+        "no_answer": 0,
+    }
 
 
 async def test_free_text_in_korean_gets_the_right_answer(world: World) -> None:
@@ -131,7 +169,9 @@ async def test_asking_for_a_person_hands_off_at_once(world: World) -> None:
         conversation = started.json()["conversation"]
         detail = (await login.client.get(f"{world.base}/conversations/{conversation['id']}")).json()
         assert detail["status"] == "open" and detail["handed_off_at"], text
-        path = (await login.client.get(f"{world.base}/conversations/{conversation['id']}/bot-path")).json()
+        path = (
+            await login.client.get(f"{world.base}/conversations/{conversation['id']}/bot-path")
+        ).json()
         assert [s["kind"] for s in path["steps"]] == ["question", "handed_off"]
 
 
@@ -139,7 +179,8 @@ async def test_out_of_scope_questions_go_to_a_person(world: World) -> None:
     login = await import_demo_faq(world)
     visitor = await _korean_visitor(world)
     started = await visitor.client.post(
-        "/api/widget/v1/conversations", json={"body": "오늘 서울 날씨 어때요?", "client_id": new_client_id()}
+        "/api/widget/v1/conversations",
+        json={"body": "오늘 서울 날씨 어때요?", "client_id": new_client_id()},
     )
     conversation_id = started.json()["conversation"]["id"]
     path = (await login.client.get(f"{world.base}/conversations/{conversation_id}/bot-path")).json()
@@ -153,9 +194,11 @@ async def test_an_agent_reply_silences_the_bot(world: World) -> None:
     ack = await chat.send(None, button="cat:연동방법")
     conversation_id = ack["conversation"]["id"]
     await chat.replies(1)
-    reply = await login.client.post(f"{world.base}/conversations/{conversation_id}/messages",
-                                    json={"body": "제가 도와드릴게요!", "client_id": new_client_id()},
-                                    headers=login.headers())
+    reply = await login.client.post(
+        f"{world.base}/conversations/{conversation_id}/messages",
+        json={"body": "제가 도와드릴게요!", "client_id": new_client_id()},
+        headers=login.headers(),
+    )
     assert reply.status_code == 201
     detail = (await login.client.get(f"{world.base}/conversations/{conversation_id}")).json()
     assert detail["status"] == "open"
@@ -167,14 +210,21 @@ async def test_a_retried_button_press_is_not_answered_twice(world: World) -> Non
     await import_demo_faq(world)
     visitor = await _korean_visitor(world)
     chat = Chat(await visitor.socket())
-    frame = {"type": "message.send", "conversation_id": None, "client_id": new_client_id(), "button": "cat:이용가격"}
+    frame = {
+        "type": "message.send",
+        "conversation_id": None,
+        "client_id": new_client_id(),
+        "button": "cat:이용가격",
+    }
     await chat.sock.send(frame)
     first = await chat.until("ack")
     await chat.replies(1)
     await chat.sock.send(frame)
     again = await chat.until("ack")
     assert again["message"]["id"] == first["message"]["id"]
-    history = await visitor.client.get(f"/api/widget/v1/conversations/{first['conversation']['id']}/messages")
+    history = await visitor.client.get(
+        f"/api/widget/v1/conversations/{first['conversation']['id']}/messages"
+    )
     assert [m["sender_type"] for m in history.json()["messages"]] == ["contact", "bot"]
 
 

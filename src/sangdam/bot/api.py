@@ -28,7 +28,9 @@ async def get_flow(
     if inbox_id is not None:
         await InboxRepository(session, context.workspace_id).get(inbox_id)
     flow = await service.flow_for(session, context.workspace_id, inbox_id)
-    return FlowOut(inbox_id=inbox_id, enabled=flow.enabled, definition=flow.definition, derived=flow.derived)
+    return FlowOut(
+        inbox_id=inbox_id, enabled=flow.enabled, definition=flow.definition, derived=flow.derived
+    )
 
 
 @router.put("/bot/flow", response_model=FlowOut)
@@ -49,7 +51,9 @@ async def put_flow(
     row.enabled = payload.enabled
     row.definition = payload.definition.model_dump()
     row.updated_at = utcnow()
-    return FlowOut(inbox_id=inbox_id, enabled=row.enabled, definition=payload.definition, derived=False)
+    return FlowOut(
+        inbox_id=inbox_id, enabled=row.enabled, definition=payload.definition, derived=False
+    )
 
 
 @router.get("/conversations/{conversation_id}/bot-path", response_model=BotPath)

@@ -34,7 +34,9 @@ class FlowDefinition(BaseModel):
         en="Hi! What would you like to know? Pick a topic below or type your question.",
     )
     categories: list[CategoryButton] = Field(default_factory=list, max_length=12)
-    pick_question: Text = Text(ko="궁금하신 내용을 골라 주세요.", en="Which of these is your question?")
+    pick_question: Text = Text(
+        ko="궁금하신 내용을 골라 주세요.", en="Which of these is your question?"
+    )
     ask_feedback: Text = Text(ko="도움이 되었나요?", en="Did this help?")
     thanks: Text = Text(
         ko="도움이 되어 기뻐요! 더 궁금한 점이 있으면 언제든 물어보세요.",

@@ -79,7 +79,10 @@ async def welcome(session: AsyncSession, inbox: Inbox, lang: str) -> dict[str, A
     flow = await flow_for(session, inbox.workspace_id, inbox.id)
     if not await is_active(session, flow, inbox.workspace_id):
         return None
-    return {"greeting": flow.definition.greeting.get(lang), "buttons": welcome_buttons(flow.definition, lang)}
+    return {
+        "greeting": flow.definition.greeting.get(lang),
+        "buttons": welcome_buttons(flow.definition, lang),
+    }
 
 
 async def initial_state(session: AsyncSession, inbox: Inbox, lang: str) -> dict[str, Any] | None:
@@ -87,7 +90,10 @@ async def initial_state(session: AsyncSession, inbox: Inbox, lang: str) -> dict[
     flow = await flow_for(session, inbox.workspace_id, inbox.id)
     if not await is_active(session, flow, inbox.workspace_id):
         return None
-    return {"lang": lang, "offered": {b["id"]: b["label"] for b in welcome_buttons(flow.definition, lang)}}
+    return {
+        "lang": lang,
+        "offered": {b["id"]: b["label"] for b in welcome_buttons(flow.definition, lang)},
+    }
 
 
 def button_label(offered: dict[str, str], button: str) -> str:
@@ -166,17 +172,27 @@ class _Turn:
         buttons = [{"id": f"faq:{e.key}", "label": e.question} for e in entries]
         return [*buttons, {"id": HUMAN, "label": self.text(self.flow.human_label)}]
 
-    async def answer(self, entry: FaqEntry, *, via: str, confidence: float | None, help_url: str) -> None:
+    async def answer(
+        self, entry: FaqEntry, *, via: str, confidence: float | None, help_url: str
+    ) -> None:
         self.conversation.category = entry.category
         content: dict[str, Any] = {"faq": entry.key, "html": render_markdown(entry.answer)}
         if entry.article_id is not None:
-            article = await KnowledgeRepository(self.session, entry.workspace_id).article(entry.article_id)
+            article = await KnowledgeRepository(self.session, entry.workspace_id).article(
+                entry.article_id
+            )
             content["link"] = {
                 "url": f"{help_url}/{article.lang}/{article.slug}",
                 "label": self.text(self.flow.more_label),
             }
         await self.say(entry.answer, **content)
-        self.record(BotEventKind.ANSWERED, faq=entry.key, question=entry.question, via=via, confidence=confidence)
+        self.record(
+            BotEventKind.ANSWERED,
+            faq=entry.key,
+            question=entry.question,
+            via=via,
+            confidence=confidence,
+        )
         await self.say(
             self.text(self.flow.ask_feedback),
             [
@@ -225,13 +241,24 @@ async def respond(
     if result.wants_human or result.decision == "human":
         await turn.hand_off("requested")
     elif result.decision == "answer" and result.best in entries:
-        await turn.answer(entries[result.best], via="text", confidence=round(result.confidence, 3), help_url=help_url)
+        await turn.answer(
+            entries[result.best],
+            via="text",
+            confidence=round(result.confidence, 3),
+            help_url=help_url,
+        )
     elif result.decision == "suggest":
         suggested = [entries[key] for key, _ in result.suggestions[:SUGGESTIONS] if key in entries]
-        turn.record(BotEventKind.SUGGESTED, faqs=[e.key for e in suggested], confidence=round(result.confidence, 3))
+        turn.record(
+            BotEventKind.SUGGESTED,
+            faqs=[e.key for e in suggested],
+            confidence=round(result.confidence, 3),
+        )
         await turn.say(turn.text(turn.flow.unsure), turn.faq_buttons(suggested))
     else:
-        turn.record(BotEventKind.NO_ANSWER, text=message.body, confidence=round(result.confidence, 3))
+        turn.record(
+            BotEventKind.NO_ANSWER, text=message.body, confidence=round(result.confidence, 3)
+        )
         await turn.hand_off("out_of_scope")
 
 
@@ -247,7 +274,9 @@ async def _press(turn: _Turn, knowledge: KnowledgeRepository, button: str, help_
     elif button.startswith("cat:"):
         category = button.removeprefix("cat:")
         turn.conversation.category = category
-        entries = await knowledge.faqs(lang=turn.lang, category=category) or await knowledge.faqs(category=category)
+        entries = await knowledge.faqs(lang=turn.lang, category=category) or await knowledge.faqs(
+            category=category
+        )
         await turn.say(turn.text(turn.flow.pick_question), turn.faq_buttons(entries[:10]))
     elif button.startswith("faq:"):
         entry = await knowledge.faq_by_key(button.removeprefix("faq:"))

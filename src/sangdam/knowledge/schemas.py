@@ -6,7 +6,8 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LANGS = ("ko", "en")
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+# Any visible text without spaces at the ends: ids come from other systems (e.g. "card_arrival?").
+KEY_PATTERN = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]{0,98}[^\s\x00-\x1f])?$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -27,7 +28,7 @@ class FaqIn(BaseModel):
     @classmethod
     def _key(cls, value: str) -> str:
         if not KEY_PATTERN.match(value):
-            raise ValueError("must be 1-100 letters, digits or _.:- (e.g. 'refund')")
+            raise ValueError("must be 1-100 characters without line breaks or spaces at the ends")
         return value
 
     @field_validator("lang")

@@ -166,7 +166,7 @@ function renderMessages() {
     const side = message.sender_type === "contact" ? "theirs" : "mine";
     const seen = side === "mine" && conversation && message.seq <= conversation.contact_last_seen_seq;
     list.append(el("li", { class: `message ${side} ${message.kind} ${message.sender_type}`, "data-seq": message.seq },
-      el("small", { class: "sender", text: message.kind === "note" ? `🔒 ${t("Internal note")} · ${message.sender_name}` : (message.sender_name || (side === "theirs" ? t("Visitor") : "")) }),
+      el("small", { class: "sender", text: message.kind === "note" ? `${t("Internal note")} · ${message.sender_name}` : (message.sender_name || (side === "theirs" ? t("Visitor") : "")) }),
       body,
       el("small", { class: "meta muted", text: formatTime(message.created_at, locale) + (seen ? ` · ${t("Seen")}` : "") })));
   }

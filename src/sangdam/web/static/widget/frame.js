@@ -364,6 +364,8 @@ async function main() {
   if (state.context === null) state.context = { url: null, referrer: document.referrer || null, locale: navigator.language };
   const session = await startSession();
   state.config = session.config;
+  // The visitor may have opened a new chat before the session loaded: show the bot's buttons now.
+  if (state.current === "new") renderMessages();
   $("title").textContent = session.config.workspace_name;
   $("subtitle").textContent = t("We usually reply in a few minutes");
   $("greeting").textContent = session.config.greeting[locale] || session.config.greeting.en;

@@ -1,0 +1,81 @@
+"""The support bot in the widget, and its path in the inbox, in real Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.fixtures.factories import PASSWORD, World, import_demo_faq
+
+pytestmark = pytest.mark.browser
+
+
+async def _widget(browser: Any, world: World) -> tuple[Any, Any]:
+    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = await context.new_page()
+    await page.goto(f"{world.server.base_url}/demo?key={world.inbox.public_key}")
+    await page.locator("[data-sangdam] button.launcher").click()
+    frame = page.frame_locator("[data-sangdam] iframe")
+    await frame.get_by_role("button", name="문의하기").click()
+    return context, frame
+
+
+async def test_buttons_free_text_and_handoff(browser: Any, world: World, artifacts: Path) -> None:
+    if getattr(world.server, "backend", "sqlite") != "sqlite":
+        pytest.skip("the UI is the same on every backend; one run is enough")
+    await import_demo_faq(world)
+    agent_context = await browser.new_context(locale="ko-KR")
+    agent = await agent_context.new_page()
+    await agent.goto(f"{world.server.base_url}/login")
+    await agent.fill("input[name=email]", world.emails[world.agent.id])
+    await agent.fill("input[name=password]", PASSWORD)
+    await agent.click("button[type=submit]")
+    await expect(agent.locator("#conn-state")).to_have_text("실시간")
+
+    # 1. Topic → question → not helpful → a person.
+    first, frame = await _widget(browser, world)
+    await frame.get_by_role("button", name="이용가격").click()
+    await frame.get_by_role("button", name="환불받을 수 있나요?").click()
+    await expect(frame.locator(".message.bot .bubble strong").first).to_have_text("7일 이내")
+    await frame.get_by_role("button", name="아니요").click()
+    await frame.get_by_role("button", name="상담원 연결").click()
+    await expect(frame.locator(".message.bot .bubble").last).to_contain_text(
+        "상담원을 연결해 드릴게요"
+    )
+    await frame.locator("#input").fill("연간 결제 환불 문의예요")
+    await frame.locator("#input").press("Enter")
+
+    item = agent.locator("#conversation-list li", has_text="연간 결제 환불 문의예요")
+    await expect(item).to_be_visible()
+    await expect(item.locator(".category")).to_have_text("이용가격")
+    await item.click()
+    await expect(agent.locator("#thread-category")).to_have_text("이용가격")
+    steps = agent.locator("#bot-steps")
+    await expect(steps).to_contain_text("환불받을 수 있나요?")
+    await expect(steps).to_contain_text("도움이 안 됨")
+    await expect(steps).to_contain_text("상담원 연결")
+    await agent.screenshot(path=str(artifacts / "inbox-bot-path-ko.png"))
+
+    # 2. A Korean question typed freely gets the right answer.
+    second, frame2 = await _widget(browser, world)
+    await frame2.locator("#input").fill("결제하고 나서 환불 받을 수 있을까요?")
+    await frame2.locator("#input").press("Enter")
+    await expect(frame2.locator(".message.bot .bubble").first).to_contain_text("7일 이내")
+    await expect(frame2.get_by_role("button", name="네, 해결됐어요")).to_be_visible()
+    await frame2.locator("body").screenshot(path=str(artifacts / "widget-bot-answer-ko.png"))
+
+    # 3. Asking for a person in Korean hands off at once.
+    third, frame3 = await _widget(browser, world)
+    await frame3.locator("#input").fill("상담원 연결해 주세요")
+    await frame3.locator("#input").press("Enter")
+    await expect(frame3.locator(".message.bot .bubble")).to_contain_text("상담원을 연결해 드릴게요")
+    # The agent's open list now has the two handed-off chats; the answered one stays with the bot.
+    await expect(agent.locator("#conversation-list li")).to_have_count(2)
+    await expect(agent.locator("#conversation-list li").first).to_contain_text(
+        "상담원을 연결해 드릴게요"
+    )
+    for context in (first, second, third, agent_context):
+        await context.close()
