@@ -109,11 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "bot":
-        from sangdam.bot.evaluation import format_result, run_eval
+        from sangdam.bot.evaluation import format_result, load_inputs, run_eval
         from sangdam.errors import SangdamError
 
         try:
-            print(format_result(asyncio.run(run_eval(args.faq, args.queries))))
+            faq, queries = load_inputs(args.faq, args.queries)
+            print(format_result(asyncio.run(run_eval(faq, queries))))
         except SangdamError as exc:
             sys.exit(f"sangdam bot eval: {exc.message}")
         return

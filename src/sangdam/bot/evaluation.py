@@ -8,6 +8,7 @@ workspace with that FAQ would do.
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from sangdam.migrations import upgrade_async
 from sangdam.workspaces.service import create_workspace
 
 
-async def run_eval(faq_path: Path, queries_path: Path) -> dict[str, Any]:
-    queries = list(iter_jsonl(queries_path))
+def load_inputs(faq_path: Path, queries_path: Path) -> tuple[bytes, list[dict[str, Any]]]:
+    return faq_path.read_bytes(), list(iter_jsonl(queries_path))
+
+
+async def run_eval(faq: bytes, queries: list[dict[str, Any]]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sangdam-eval-") as directory:
         settings = Settings(database_url=f"sqlite:///{directory}/eval.sqlite3", redis_url=None)
         await upgrade_async(settings)
@@ -30,10 +34,13 @@ async def run_eval(faq_path: Path, queries_path: Path) -> dict[str, Any]:
         try:
             async with db.transaction() as session:
                 owner = await create_user(
-                    session, email="eval@sangdam.local", name="Eval", password="throwaway-eval"
+                    session,
+                    email="eval@sangdam.local",
+                    name="Eval",
+                    password=secrets.token_urlsafe(16),  # nobody signs in to this workspace
                 )
                 workspace, _ = await create_workspace(session, name="Bot evaluation", owner=owner)
-                await import_faqs(session, workspace.id, faq_path.read_bytes(), replace=True)
+                await import_faqs(session, workspace.id, faq, replace=True)
             async with db.read() as session:
                 index, _ = await IndexCache().get(session, workspace.id)
         finally:
