@@ -263,6 +263,8 @@ const STEP_LABELS = {
   handed_off: "Handed off",
 };
 
+const REASON_LABELS = { requested: "Customer asked for a person", out_of_scope: "Out of the bot's scope", missing_faq: "The FAQ entry was removed" };
+
 async function loadBotPath(id) {
   const path = await api(`conversations/${id}/bot-path`).catch(() => null);
   if (state.current !== id) return;
@@ -273,7 +275,8 @@ async function loadBotPath(id) {
   list.replaceChildren();
   if (path.category) list.append(el("li", { class: "category-line" }, el("strong", { text: `${t("Category")}: ` }), path.category));
   for (const step of path.steps) {
-    const detail = step.data.label || step.data.text || step.data.question || step.data.reason || (step.data.faqs || []).join(", ") || "";
+    const reason = step.data.reason ? t(REASON_LABELS[step.data.reason] || step.data.reason) : "";
+    const detail = step.data.label || step.data.text || step.data.question || reason || (step.data.faqs || []).join(", ") || "";
     list.append(el("li", { "data-kind": step.kind }, el("strong", { text: t(STEP_LABELS[step.kind] || step.kind) }), detail ? ` · ${detail}` : ""));
   }
 }

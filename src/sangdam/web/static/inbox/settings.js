@@ -29,7 +29,13 @@ function notice(text, isError = false) {
 
 // ---- bot flow ------------------------------------------------------------------------
 
-const TEXT_FIELDS = ["greeting", "pick_question", "ask_feedback", "thanks", "offer_human", "unsure", "handoff", "yes_label", "no_label", "human_label", "more_label"];
+const FIELD_LABELS = {
+  greeting: "Greeting", pick_question: "Asking to pick a question", ask_feedback: "Asking if it helped",
+  thanks: "When it helped", offer_human: "When it did not help", unsure: "When the bot is unsure",
+  handoff: "Handing off to a person", yes_label: "Yes button", no_label: "No button",
+  human_label: "Talk-to-a-person button", more_label: "Read-more link",
+};
+const TEXT_FIELDS = Object.keys(FIELD_LABELS);
 let flow = null;
 
 function categoryRow(category = { key: "", label: { ko: "", en: "" } }) {
@@ -51,7 +57,7 @@ async function loadFlow() {
   texts.replaceChildren();
   for (const field of TEXT_FIELDS) {
     for (const lang of ["ko", "en"]) {
-      texts.append(el("label", {}, `${field.replaceAll("_", " ")} (${lang})`,
+      texts.append(el("label", {}, `${t(FIELD_LABELS[field])} (${lang === "ko" ? "한국어" : "English"})`,
         el("input", { name: `${field}.${lang}`, value: flow.definition[field][lang], required: true })));
     }
   }

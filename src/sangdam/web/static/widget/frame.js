@@ -364,6 +364,10 @@ async function main() {
   if (state.context === null) state.context = { url: null, referrer: document.referrer || null, locale: navigator.language };
   const session = await startSession();
   state.config = session.config;
+  if (session.config.help_url) {
+    $("help-link").href = `${session.config.help_url}/${locale}`;
+    $("help-link").hidden = false;
+  }
   // The visitor may have opened a new chat before the session loaded: show the bot's buttons now.
   if (state.current === "new") renderMessages();
   $("title").textContent = session.config.workspace_name;
