@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
-from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
+from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session, sangdam
 from sangdam.errors import NotFound
 from sangdam.kit.markdown import render_markdown
 from sangdam.knowledge import service
@@ -77,11 +77,15 @@ async def import_faqs(
     context: CurrentAgent,
     session: Session,
     request: Request,
+    background: BackgroundTasks,
     replace: bool = Query(default=False, description="Delete entries missing from the file"),
 ) -> ImportResult:
     require_admin(context.role)
     data = await request.body()
-    return await service.import_faqs(session, context.workspace_id, data, replace=replace)
+    result = await service.import_faqs(session, context.workspace_id, data, replace=replace)
+    # After the response (and the commit), so the first customer question doesn't wait for it.
+    background.add_task(service.warm_index, sangdam(request).db, context.workspace_id)
+    return result
 
 
 @router.get("/faqs/export", response_class=PlainTextResponse)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.bot.matching import FaqEntry as MatchEntry
 from sangdam.bot.matching import FaqIndex
-from sangdam.db import utcnow
+from sangdam.db import Database, utcnow
 from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
 from sangdam.kit.markdown import plain_text, render_markdown
 from sangdam.knowledge.models import Article, FaqEntry
@@ -265,6 +265,16 @@ class IndexCache:
 
 
 index_cache = IndexCache()
+
+
+async def warm_index(db: Database, workspace_id: int) -> None:
+    """Build the workspace's index outside any write transaction.
+
+    Building embeds every FAQ text (seconds for a large English FAQ); doing it
+    first means the write transaction that answers a customer only matches.
+    """
+    async with db.read() as session:
+        await index_cache.get(session, workspace_id)
 
 
 async def search(

@@ -31,6 +31,7 @@ from sangdam.conversations.service import (
 from sangdam.errors import BadRequest, NotFound, SangdamError
 from sangdam.events.schemas import Event, EventType
 from sangdam.inboxes.models import Inbox
+from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
 from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
@@ -362,6 +363,8 @@ async def _visitor_frame(
     elif isinstance(frame, protocol.Send):
         if frame.private:
             raise BadRequest("Visitors can't write internal notes.", code="bad_frame")
+        if frame.button is None:
+            await warm_index(app.db, contact.workspace_id)
         async with app.db.transaction() as session:
             fresh = await session.get(Contact, contact.id)
             inbox = await session.get(Inbox, inbox_id)
