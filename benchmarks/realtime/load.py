@@ -552,9 +552,16 @@ class Visitor:
         self._counter = 0
 
     async def create(self, client: httpx.AsyncClient, inbox_key: str) -> None:
-        response = await client.post(
-            f"{self.node.base_url}/api/widget/v1/visitors", json={"inbox_key": inbox_key}
-        )
+        for attempt in range(3):
+            try:
+                response = await client.post(
+                    f"{self.node.base_url}/api/widget/v1/visitors", json={"inbox_key": inbox_key}
+                )
+                break
+            except httpx.TransportError:
+                # A pooled keep-alive connection the server closed just then: retry.
+                if attempt == 2:
+                    raise
         if response.status_code != 201:
             raise RuntimeError(f"visitor creation failed: {response.status_code} {response.text}")
         self.token = response.json()["token"]
@@ -929,6 +936,9 @@ def markdown_rows(results: list[dict[str, Any]]) -> str:
     ]
     for r in results:
         s, mode = r["scenario"], r["mode"]
+        if "failed" in r:
+            lines.append(f"| {r.get('label', '')} | {mode} | {s} | failed: {r['failed']} | | NO | |")
+            continue
         cpu = r.get("cpu", r.get("cpu_open_and_settle", {})).get("avg_pct_of_one_core", {})
         load = f"other CPU {cpu.get('other', '?')}%"
         if s == "latency":
@@ -996,6 +1006,9 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                 log(f"{label}: {len(cluster.nodes)} server(s) up: "
                     + ", ".join(f"{n.name}={n.base_url} pid {n.process.pid}" for n in cluster.nodes))
                 result = await SCENARIOS[name](args, cluster)
+            except Exception as exc:  # keep the other scenarios' results
+                log(f"{label}: FAILED: {exc!r}")
+                result = {"failed": repr(exc), "target_met": False}
             finally:
                 await cluster.stop()
             result = {
@@ -1015,6 +1028,10 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                 **result,
             }
             results.append(result)
+            if args.json_out:  # written after every scenario, so a crash loses little
+                Path(args.json_out).write_text(
+                    json.dumps({"partial": True, "results": results}, indent=2, ensure_ascii=False)
+                )
             log(f"{label}: " + json.dumps({k: v for k, v in result.items()
                                            if k in ("delivery_ms", "persisted_msgs_per_s",
                                                     "kb_per_conn_peak", "target_met", "errors")},

@@ -77,6 +77,7 @@ def import_models() -> None:
     from sangdam.inboxes import models as _inboxes  # noqa: F401
     from sangdam.knowledge import models as _knowledge  # noqa: F401
     from sangdam.messages import models as _messages  # noqa: F401
+    from sangdam.routing import models as _routing  # noqa: F401
     from sangdam.workspaces import models as _workspaces  # noqa: F401
 
 

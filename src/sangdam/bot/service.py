@@ -28,6 +28,7 @@ from sangdam.knowledge.repository import KnowledgeRepository
 from sangdam.knowledge.service import index_cache
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.service import emit_conversation_updated, send_message
+from sangdam.routing import service as routing
 from sangdam.workspaces.models import Workspace
 
 HUMAN = "human"
@@ -211,6 +212,7 @@ class _Turn:
         self.conversation.bot_state = {}
         self.conversation.version += 1
         emit_conversation_updated(self.session, self.conversation, self.contact)
+        await routing.enqueue(self.session, self.conversation, self.contact)
 
 
 async def respond(

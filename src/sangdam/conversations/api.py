@@ -76,7 +76,9 @@ async def set_status(
 async def assign(
     context: CurrentAgent, session: Session, conversation_id: int, payload: AssignIn
 ) -> ConversationOut:
-    await service.assign(session, context.workspace_id, conversation_id, payload.agent_id)
+    await service.assign(
+        session, context.workspace_id, conversation_id, payload.agent_id, by=context.agent
+    )
     return await _view(session, context, conversation_id)
 
 

@@ -58,6 +58,11 @@ class Conversation(Base):
     # Where the customer is in the bot flow; empty once a human took over.
     bot_state: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     handed_off_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Routing: the team whose queue it waits in, its priority (VIP first), when assigned.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationRead(Base):

@@ -23,6 +23,7 @@ from sangdam.inboxes.models import Inbox
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.service import emit_conversation_updated, send_as_contact, validate_body
+from sangdam.routing import service as routing
 from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
 
@@ -149,22 +150,34 @@ async def set_status(
     conversation.resolved_at = utcnow() if status == Status.RESOLVED else None
     if status == Status.RESOLVED:
         conversation.waiting_since = None
+        conversation.queued_at = None
     emit_conversation_updated(session, conversation, contact)
+    if status == Status.RESOLVED:
+        await routing.capacity_freed(session, workspace_id, conversation.assignee_id)
     return conversation
 
 
 async def assign(
-    session: AsyncSession, workspace_id: int, conversation_id: int, agent_id: int | None
+    session: AsyncSession,
+    workspace_id: int,
+    conversation_id: int,
+    agent_id: int | None,
+    *,
+    by: Agent | None = None,
 ) -> Conversation:
     conversation, contact = await load(session, workspace_id, conversation_id, for_update=True)
-    if agent_id is not None:
-        # Scoped lookup: an agent of another workspace is "not found" here.
-        await AgentRepository(session, workspace_id).get(agent_id)
+    # Scoped lookup: an agent of another workspace is "not found" here.
+    agent = (
+        await AgentRepository(session, workspace_id).get(agent_id) if agent_id is not None else None
+    )
     if conversation.assignee_id == agent_id:
         return conversation
+    previous = conversation.assignee_id
     conversation.assignee_id = agent_id
     conversation.version += 1
+    await routing.record_manual(session, conversation, agent, by)
     emit_conversation_updated(session, conversation, contact, visible_to_visitor=False)
+    await routing.capacity_freed(session, workspace_id, previous)
     return conversation
 
 

@@ -18,6 +18,10 @@ class EventType(enum.StrEnum):
     CONVERSATION_UPDATED = "conversation.updated"
     CONVERSATION_READ = "conversation.read"
     CONTACT_UPDATED = "contact.updated"
+    # A waiting customer's place in the queue changed.
+    QUEUE_UPDATED = "queue.updated"
+    # An agent's availability or presence changed.
+    AGENT_UPDATED = "agent.updated"
     # Ephemeral: never stored in history, never replayed.
     TYPING = "typing"
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sangdam.bot import service as bot
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
-from sangdam.conversations.models import Conversation
+from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.service import start_conversation
 from sangdam.errors import NotFound
@@ -17,6 +17,7 @@ from sangdam.inboxes.models import Inbox
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.service import send_as_contact, visitor_message
+from sangdam.routing import service as routing
 from sangdam.widget.schemas import WidgetConfig
 from sangdam.workspaces.models import Workspace
 
@@ -117,4 +118,10 @@ async def receive_message(
         )
     if created:
         await bot.respond(session, conversation, contact, message, button=button, base_url=base_url)
+        if (
+            conversation.status == Status.OPEN.value
+            and conversation.assignee_id is None
+            and conversation.queued_at is None
+        ):
+            await routing.enqueue(session, conversation, contact)
     return conversation, message, created

@@ -47,6 +47,14 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.AGENT.value)
     # The name customers see on replies; defaults to the user's name.
     display_name: Mapped[str] = mapped_column(String(200))
+    # Set by the agent (online / away / offline); "online" also needs a live inbox.
+    availability: Mapped[str] = mapped_column(String(16), default="online")
+    # Concurrency cap for automatic assignment.
+    max_concurrent: Mapped[int] = mapped_column(Integer, default=3)
+    # Refreshed by the agent's inbox socket; stale means the agent is gone.
+    presence_seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # For round-robin among equally loaded agents.
+    last_assigned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -1,0 +1,345 @@
+"""Routing: team queues, presence, automatic assignment under caps, claims and requeues.
+
+Assignment for a team runs under a lock on the team's row (PostgreSQL
+``SELECT … FOR UPDATE``; SQLite has one writer anyway), so several processes
+never hand one conversation to two agents, nor push an agent past its cap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sangdam.contacts.models import Contact
+from sangdam.conversations.models import Conversation, Status
+from sangdam.db import utcnow
+from sangdam.errors import Conflict
+from sangdam.events.schemas import Event, EventType
+from sangdam.events.service import emit
+from sangdam.messages.service import emit_conversation_updated
+from sangdam.routing.models import AssignmentEvent, Availability, Team
+from sangdam.routing.repository import RoutingRepository
+from sangdam.workspaces.models import Agent
+
+# A closed laptop lid is not a goodbye: an agent stays present this long after the last heartbeat.
+PRESENCE_GRACE = dt.timedelta(seconds=90)
+# Until the team has history, assume a conversation takes this long to pick up.
+DEFAULT_WAIT_SECONDS = 180
+QUEUE_UPDATE_LIMIT = 200
+
+
+def is_present(agent: Agent, now: dt.datetime) -> bool:
+    return (
+        agent.availability == Availability.ONLINE.value
+        and agent.presence_seen_at is not None
+        and agent.presence_seen_at > now - PRESENCE_GRACE
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact | None,
+    *,
+    team_id: int | None = None,
+) -> None:
+    """Put a conversation that needs a person in its team's queue, and try to assign it."""
+    repository = RoutingRepository(session, conversation.workspace_id)
+    team = (
+        await repository.team(team_id)
+        if team_id
+        else (
+            await repository.team(conversation.team_id)
+            if conversation.team_id
+            else await repository.default_team()
+        )
+    )
+    conversation.team_id = team.id
+    conversation.queued_at = conversation.queued_at or utcnow()
+    await assign_waiting(session, conversation.workspace_id, team.id)
+
+
+async def assign_waiting(session: AsyncSession, workspace_id: int, team_id: int) -> int:
+    """Give waiting conversations of a team to its least-loaded present members. Returns how many."""
+    repository = RoutingRepository(session, workspace_id)
+    team = await repository.team(team_id, for_update=True)
+    assigned = 0
+    if team.auto_assign:
+        now = utcnow()
+        members = [
+            a
+            for a in await repository.agents(await repository.member_ids(team))
+            if is_present(a, now)
+        ]
+        loads = await repository.loads()
+        for conversation in await repository.queue(team.id, limit=QUEUE_UPDATE_LIMIT):
+            free = [a for a in members if loads.get(a.id, 0) < a.max_concurrent]
+            if not free:
+                break
+            skipped = await repository.last_requeued_from(conversation.id)
+            if skipped is not None and len(free) > 1:
+                free = [a for a in free if a.id != skipped]
+            epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+            best = min(free, key=lambda a: (loads.get(a.id, 0), a.last_assigned_at or epoch, a.id))
+            snapshot = [
+                {
+                    "agent_id": a.id,
+                    "name": a.display_name,
+                    "load": loads.get(a.id, 0),
+                    "cap": a.max_concurrent,
+                }
+                for a in members
+            ]
+            await _assign(
+                session,
+                conversation,
+                best,
+                team,
+                kind="assigned",
+                reason=f"least-loaded online member of {team.name} "
+                f"({loads.get(best.id, 0)}/{best.max_concurrent})",
+                candidates=snapshot,
+            )
+            loads[best.id] = loads.get(best.id, 0) + 1
+            best.last_assigned_at = now
+            assigned += 1
+    await publish_queue(session, team)
+    return assigned
+
+
+async def _assign(
+    session: AsyncSession,
+    conversation: Conversation,
+    agent: Agent,
+    team: Team | None,
+    *,
+    kind: str,
+    reason: str,
+    candidates: list[dict[str, object]] | None = None,
+) -> None:
+    conversation.assignee_id = agent.id
+    conversation.assigned_at = utcnow()
+    conversation.version += 1
+    session.add(
+        AssignmentEvent(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            team_id=team.id if team else conversation.team_id,
+            agent_id=agent.id,
+            kind=kind,
+            reason=reason[:200],
+            candidates=candidates or [],
+        )
+    )
+    emit_conversation_updated(
+        session, conversation, await session.get(Contact, conversation.contact_id)
+    )
+
+
+async def record_manual(
+    session: AsyncSession, conversation: Conversation, agent: Agent | None, by: Agent | None
+) -> None:
+    """A person assigned (or unassigned) it by hand; keep the why with the conversation."""
+    conversation.assigned_at = utcnow() if agent else None
+    session.add(
+        AssignmentEvent(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            team_id=conversation.team_id,
+            agent_id=agent.id if agent else None,
+            kind="manual",
+            reason=f"assigned by {by.display_name}" if by else "assigned by hand",
+        )
+    )
+
+
+async def claim(session: AsyncSession, conversation: Conversation, agent: Agent) -> None:
+    """Any member takes a waiting conversation from the queue; the first one wins."""
+    if conversation.assignee_id is not None and conversation.assignee_id != agent.id:
+        raise Conflict("Someone else took this conversation already.", code="already_assigned")
+    # Conditional update: a claim racing another process's claim or assignment loses cleanly.
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.assignee_id.is_(None))
+        .values(assignee_id=agent.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0 and conversation.assignee_id != agent.id:  # type: ignore[attr-defined]
+        raise Conflict("Someone else took this conversation already.", code="already_assigned")
+    team = (
+        await RoutingRepository(session, conversation.workspace_id).team(conversation.team_id)
+        if conversation.team_id
+        else None
+    )
+    await _assign(
+        session,
+        conversation,
+        agent,
+        team,
+        kind="claimed",
+        reason=f"claimed by {agent.display_name}",
+    )
+    if team is not None:
+        await publish_queue(session, team)
+
+
+async def requeue(session: AsyncSession, conversation: Conversation, *, reason: str) -> None:
+    """Back to the front of its queue (it keeps its place in line)."""
+    previous = conversation.assignee_id
+    conversation.assignee_id = None
+    conversation.assigned_at = None
+    conversation.queued_at = conversation.queued_at or utcnow()
+    conversation.version += 1
+    session.add(
+        AssignmentEvent(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            team_id=conversation.team_id,
+            agent_id=previous,
+            kind="requeued",
+            reason=reason[:200],
+        )
+    )
+    emit_conversation_updated(
+        session, conversation, await session.get(Contact, conversation.contact_id)
+    )
+
+
+async def capacity_freed(session: AsyncSession, workspace_id: int, agent_id: int | None) -> None:
+    """A conversation ended: its assignee may take the next one."""
+    if agent_id is None:
+        return
+    for team in await RoutingRepository(session, workspace_id).teams_of(agent_id):
+        if team.auto_assign:
+            await assign_waiting(session, workspace_id, team.id)
+
+
+async def set_availability(session: AsyncSession, agent: Agent, availability: Availability) -> None:
+    agent.availability = availability.value
+    agent.presence_seen_at = (
+        utcnow() if availability == Availability.ONLINE else agent.presence_seen_at
+    )
+    repository = RoutingRepository(session, agent.workspace_id)
+    if availability != Availability.ONLINE:
+        for conversation in await repository.assigned_open(agent.id):
+            await requeue(
+                session, conversation, reason=f"{agent.display_name} went {availability.value}"
+            )
+    for team in await repository.teams_of(agent.id):
+        if team.auto_assign or availability != Availability.ONLINE:
+            await assign_waiting(session, agent.workspace_id, team.id)
+    _emit_presence(session, agent)
+
+
+async def touch_presence(session: AsyncSession, agent: Agent) -> None:
+    """The agent's inbox is alive; coming back from a lapse makes them assignable again."""
+    now = utcnow()
+    was_present = is_present(agent, now)
+    agent.presence_seen_at = now
+    if not was_present and agent.availability == Availability.ONLINE.value:
+        for team in await RoutingRepository(session, agent.workspace_id).teams_of(agent.id):
+            if team.auto_assign:
+                await assign_waiting(session, agent.workspace_id, team.id)
+        _emit_presence(session, agent)
+
+
+def _emit_presence(session: AsyncSession, agent: Agent) -> None:
+    emit(
+        session,
+        Event(
+            type=EventType.AGENT_UPDATED,
+            workspace_id=agent.workspace_id,
+            data={
+                "agent": {
+                    "id": agent.id,
+                    "availability": agent.availability,
+                    "present": is_present(agent, utcnow()),
+                    "max_concurrent": agent.max_concurrent,
+                }
+            },
+        ),
+    )
+
+
+async def sweep(session: AsyncSession, workspace_id: int) -> None:
+    """Periodic upkeep: agents who vanished, assignees who never answered, stuck queues."""
+    repository = RoutingRepository(session, workspace_id)
+    now = utcnow()
+    for team in await repository.teams():
+        if not team.auto_assign:
+            continue
+        team = await repository.team(team.id, for_update=True)
+        cutoff = now - dt.timedelta(minutes=team.no_answer_minutes)
+        for conversation in await repository.unanswered(team.id, cutoff):
+            await requeue(
+                session, conversation, reason=f"no answer within {team.no_answer_minutes} min"
+            )
+        members = await repository.agents(await repository.member_ids(team))
+        for agent in members:
+            if agent.availability == Availability.ONLINE.value and not is_present(agent, now):
+                for conversation in await repository.assigned_open(agent.id):
+                    if conversation.team_id == team.id:
+                        await requeue(
+                            session, conversation, reason=f"{agent.display_name} disconnected"
+                        )
+        await assign_waiting(session, workspace_id, team.id)
+
+
+async def queue_info(session: AsyncSession, conversation: Conversation) -> tuple[int, int] | None:
+    """(position, estimated minutes) for a waiting conversation, or None if it isn't waiting."""
+    if (
+        conversation.status != Status.OPEN.value
+        or conversation.assignee_id is not None
+        or not conversation.team_id
+    ):
+        return None
+    repository = RoutingRepository(session, conversation.workspace_id)
+    team = await repository.team(conversation.team_id)
+    ids = [c.id for c in await repository.queue(team.id, limit=1000)]
+    if conversation.id not in ids:
+        return None
+    position = ids.index(conversation.id) + 1
+    return position, (await _estimator(repository, team))(position)
+
+
+async def _estimator(repository: RoutingRepository, team: Team):  # type: ignore[no-untyped-def]
+    """Minutes until a person picks up, from the team's recent waits and who is present."""
+    waits = await repository.recent_waits(team.id)
+    per_slot = (sum(waits) / len(waits)) if waits else DEFAULT_WAIT_SECONDS
+    now = utcnow()
+    present = sum(
+        1 for a in await repository.agents(await repository.member_ids(team)) if is_present(a, now)
+    )
+
+    def minutes(position: int) -> int:
+        return max(1, math.ceil(position * per_slot / max(1, present) / 60))
+
+    return minutes
+
+
+async def publish_queue(session: AsyncSession, team: Team) -> None:
+    """Tell every waiting customer of the team where they stand now."""
+    repository = RoutingRepository(session, team.workspace_id)
+    estimate = await _estimator(repository, team)
+    for position, conversation in enumerate(
+        await repository.queue(team.id, limit=QUEUE_UPDATE_LIMIT), start=1
+    ):
+        data = {
+            "conversation_id": conversation.id,
+            "position": position,
+            "eta_minutes": estimate(position),
+        }
+        emit(
+            session,
+            Event(
+                type=EventType.QUEUE_UPDATED,
+                workspace_id=team.workspace_id,
+                conversation_id=conversation.id,
+                contact_id=conversation.contact_id,
+                data={**data, "team_id": team.id},
+                visitor_data=data,
+            ),
+        )
