@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from sangdam.config import Settings
 from sangdam.db import Database
 from sangdam.errors import SangdamError
 from sangdam.realtime.service import Realtime
+from sangdam.routing.tasks import run_sweeper
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -34,8 +36,15 @@ class Sangdam:
 
     async def start(self) -> None:
         await self.realtime.start()
+        self._sweeper = asyncio.create_task(
+            run_sweeper(self.db, self.settings.routing.sweep_seconds),
+            name="sangdam-routing-sweeper",
+        )
 
     async def stop(self) -> None:
+        self._sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._sweeper
         await self.realtime.stop()
         await self.db.dispose()
 
@@ -110,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sangdam.knowledge.api import router as knowledge_router
     from sangdam.messages.api import router as messages_router
     from sangdam.realtime.api import router as realtime_router
+    from sangdam.routing.api import router as routing_router
     from sangdam.web.pages import router as pages_router
     from sangdam.widget.api import router as widget_router
     from sangdam.workspaces.api import router as workspaces_router
@@ -122,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_router,
         knowledge_router,
         bot_router,
+        routing_router,
         help_router,
         widget_router,
         realtime_router,

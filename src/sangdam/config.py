@@ -56,6 +56,12 @@ class SecuritySettings(BaseModel):
     session_days: int = 14
 
 
+class RoutingSettings(BaseModel):
+    # How often each process requeues unanswered or abandoned chats and fills free seats.
+    # Short enough that a customer never waits on it long; cheap (a few queries per team).
+    sweep_seconds: float = 15.0
+
+
 class DemoSettings(BaseModel):
     # `sangdam run` seeds a demo workspace on first start so there is something to click.
     seed: bool = True
@@ -81,6 +87,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @field_validator("redis_url")

@@ -35,7 +35,9 @@ from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
 from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
+from sangdam.routing import service as routing
 from sangdam.widget.service import missed_messages, own_conversation, receive_message
+from sangdam.workspaces.repository import AgentRepository
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -43,6 +45,7 @@ router = APIRouter()
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013
+PRESENCE_WRITE_SECONDS = 20.0
 
 
 def _error(exc: SangdamError, ref: str | None = None) -> dict[str, Any]:
@@ -88,7 +91,9 @@ async def _receive(websocket: WebSocket, connection: Connection | None, limit: i
         raise BadRequest("The frame is not valid JSON.", code="bad_frame") from None
 
 
-async def _serve(websocket: WebSocket, connection: Connection, handle: Any) -> None:
+async def _serve(
+    websocket: WebSocket, connection: Connection, handle: Any, on_pong: Any = None
+) -> None:
     """Read frames until the socket closes; a bad frame gets an error, not a disconnect."""
     app = sangdam(websocket)
     limit = app.settings.realtime.max_frame_bytes
@@ -105,7 +110,10 @@ async def _serve(websocket: WebSocket, connection: Connection, handle: Any) -> N
                     raise BadRequest(protocol.describe(exc), code="bad_frame") from None
                 if isinstance(frame, protocol.Ping):
                     connection.send({"type": "pong", "ref": frame.ref})
-                elif not isinstance(frame, protocol.Pong):
+                elif isinstance(frame, protocol.Pong):
+                    if on_pong is not None:
+                        await on_pong()
+                else:
                     await handle(frame)
             except SangdamError as exc:
                 connection.send(_error(exc, ref))
@@ -143,6 +151,18 @@ async def agent_socket(
         return
     await websocket.accept()
     connection = AgentConnection(websocket, workspace_id, context.agent.id)
+    last_presence = 0.0
+
+    async def presence() -> None:
+        # The inbox answers every heartbeat; a write every ~20 s keeps the agent "present".
+        nonlocal last_presence
+        if time.monotonic() - last_presence < PRESENCE_WRITE_SECONDS:
+            return
+        last_presence = time.monotonic()
+        async with app.db.transaction() as session:
+            agent = await AgentRepository(session, workspace_id).get(context.agent.id)
+            await routing.touch_presence(session, agent)
+
     hub = app.realtime.hub
     hub.add(connection)
     connection.start_writer()
@@ -155,8 +175,12 @@ async def agent_socket(
             with contextlib.suppress(Exception):
                 await websocket.close(code=CLOSE_TRY_AGAIN, reason="try again")
             return
+        await presence()
         await _serve(
-            websocket, connection, lambda frame: _agent_frame(websocket, context, connection, frame)
+            websocket,
+            connection,
+            lambda frame: _agent_frame(websocket, context, connection, frame),
+            presence,
         )
     finally:
         hub.remove(connection)

@@ -1,0 +1,188 @@
+"""Teams, availability, the queue: claim, transfer, and why each assignment happened."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import delete
+
+from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
+from sangdam.conversations.schemas import ConversationOut, agent_view
+from sangdam.conversations.service import load
+from sangdam.db import utcnow
+from sangdam.errors import BadRequest
+from sangdam.messages.service import send_as_agent
+from sangdam.routing import service
+from sangdam.routing.models import Availability, Team, TeamMember
+from sangdam.routing.repository import RoutingRepository
+from sangdam.routing.schemas import (
+    AgentStatusOut,
+    AssignmentOut,
+    AvailabilityIn,
+    TeamIn,
+    TeamOut,
+    TransferIn,
+)
+from sangdam.workspaces.repository import AgentRepository
+from sangdam.workspaces.service import require_admin
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["routing"])
+
+
+async def _team_out(repository: RoutingRepository, team: Team) -> TeamOut:
+    return TeamOut(
+        id=team.id,
+        name=team.name,
+        everyone=team.everyone,
+        auto_assign=team.auto_assign,
+        no_answer_minutes=team.no_answer_minutes,
+        member_ids=await repository.member_ids(team),
+        queue_size=len(await repository.queue(team.id, limit=10_000)),
+    )
+
+
+@router.get("/teams", response_model=list[TeamOut])
+async def list_teams(context: CurrentAgent, session: Session) -> list[TeamOut]:
+    repository = RoutingRepository(session, context.workspace_id)
+    await repository.default_team()
+    return [await _team_out(repository, team) for team in await repository.teams()]
+
+
+async def _save_team(
+    session: Session, context: CurrentAgent, team: Team, payload: TeamIn
+) -> TeamOut:
+    repository = RoutingRepository(session, context.workspace_id)
+    team.name = payload.name.strip()
+    team.auto_assign = payload.auto_assign
+    team.no_answer_minutes = payload.no_answer_minutes
+    await session.flush()
+    if not team.everyone:
+        agents = AgentRepository(session, context.workspace_id)
+        for agent_id in payload.member_ids:
+            await agents.get(agent_id)  # another workspace's agent is "not found"
+        await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+        for agent_id in sorted(set(payload.member_ids)):
+            repository.add(TeamMember(team_id=team.id, agent_id=agent_id))
+        await session.flush()
+    await service.assign_waiting(session, context.workspace_id, team.id)
+    return await _team_out(repository, team)
+
+
+@router.post("/teams", response_model=TeamOut, status_code=201)
+async def create_team(context: CurrentAgent, session: Session, payload: TeamIn) -> TeamOut:
+    require_admin(context.role)
+    team = Team(name=payload.name)
+    RoutingRepository(session, context.workspace_id).add(team)
+    return await _save_team(session, context, team, payload)
+
+
+@router.put("/teams/{team_id}", response_model=TeamOut)
+async def update_team(
+    context: CurrentAgent, session: Session, team_id: int, payload: TeamIn
+) -> TeamOut:
+    require_admin(context.role)
+    team = await RoutingRepository(session, context.workspace_id).team(team_id)
+    return await _save_team(session, context, team, payload)
+
+
+@router.get("/agents/status", response_model=list[AgentStatusOut])
+async def agent_status(context: CurrentAgent, session: Session) -> list[AgentStatusOut]:
+    """Who is online and how loaded: the live view of the floor."""
+    repository = RoutingRepository(session, context.workspace_id)
+    loads = await repository.loads()
+    now = utcnow()
+    return [
+        AgentStatusOut(
+            id=a.id,
+            name=a.display_name,
+            availability=a.availability,
+            present=service.is_present(a, now),
+            max_concurrent=a.max_concurrent,
+            load=loads.get(a.id, 0),
+        )
+        for a, _ in await AgentRepository(session, context.workspace_id).list_with_users()
+    ]
+
+
+@router.put("/me/availability", response_model=AgentStatusOut)
+async def set_availability(
+    context: CurrentAgent, session: Session, payload: AvailabilityIn
+) -> AgentStatusOut:
+    agent = context.agent
+    if payload.max_concurrent is not None:
+        agent.max_concurrent = payload.max_concurrent
+    await service.set_availability(session, agent, Availability(payload.availability))
+    loads = await RoutingRepository(session, context.workspace_id).loads()
+    return AgentStatusOut(
+        id=agent.id,
+        name=agent.display_name,
+        availability=agent.availability,
+        present=service.is_present(agent, utcnow()),
+        max_concurrent=agent.max_concurrent,
+        load=loads.get(agent.id, 0),
+    )
+
+
+@router.post("/conversations/{conversation_id}/claim", response_model=ConversationOut)
+async def claim(context: CurrentAgent, session: Session, conversation_id: int) -> ConversationOut:
+    """Take a waiting conversation; 409 if someone else was faster."""
+    conversation, contact = await load(
+        session, context.workspace_id, conversation_id, for_update=True
+    )
+    await service.claim(session, conversation, context.agent)
+    return ConversationOut.model_validate(agent_view(conversation, contact))
+
+
+@router.post("/conversations/{conversation_id}/transfer", response_model=ConversationOut)
+async def transfer(
+    context: CurrentAgent,
+    session: Session,
+    conversation_id: int,
+    payload: TransferIn,
+    settings: AppSettings,
+) -> ConversationOut:
+    """Hand the conversation to another team's queue, with an internal note for them."""
+    conversation, contact = await load(
+        session, context.workspace_id, conversation_id, for_update=True
+    )
+    team = await RoutingRepository(session, context.workspace_id).team(payload.team_id)
+    if payload.note:
+        await send_as_agent(
+            session,
+            conversation,
+            contact,
+            context.agent,
+            body=payload.note,
+            client_id=None,
+            private=True,
+            max_chars=settings.realtime.max_message_chars,
+        )
+    previous = conversation.assignee_id
+    if previous is not None:
+        await service.requeue(
+            session,
+            conversation,
+            reason=f"transferred to {team.name} by {context.agent.display_name}",
+        )
+    conversation.team_id = team.id
+    await service.enqueue(session, conversation, contact, team_id=team.id)
+    await service.capacity_freed(session, context.workspace_id, previous)
+    return ConversationOut.model_validate(agent_view(conversation, contact))
+
+
+@router.get("/conversations/{conversation_id}/assignments", response_model=list[AssignmentOut])
+async def assignments(
+    context: CurrentAgent, session: Session, conversation_id: int
+) -> list[AssignmentOut]:
+    await load(session, context.workspace_id, conversation_id)
+    events = await RoutingRepository(session, context.workspace_id).events(conversation_id)
+    return [AssignmentOut.model_validate(e) for e in events]
+
+
+@router.delete("/teams/{team_id}", status_code=204)
+async def delete_team(context: CurrentAgent, session: Session, team_id: int) -> Response:
+    require_admin(context.role)
+    team = await RoutingRepository(session, context.workspace_id).team(team_id)
+    if team.everyone:
+        raise BadRequest("The general team holds every unrouted conversation; it can't be deleted.")
+    await session.delete(team)
+    return Response(status_code=204)
