@@ -48,6 +48,9 @@ class VisitorConversationOut(BaseModel):
     agent_last_seen_seq: int
     created_at: dt.datetime
     last_activity_at: dt.datetime
+    # While waiting for a person: place in line and a rough wait.
+    queue_position: int | None = None
+    estimated_wait_minutes: int | None = None
 
 
 class ConversationPage(BaseModel):

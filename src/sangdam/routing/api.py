@@ -43,7 +43,6 @@ async def _team_out(repository: RoutingRepository, team: Team) -> TeamOut:
 @router.get("/teams", response_model=list[TeamOut])
 async def list_teams(context: CurrentAgent, session: Session) -> list[TeamOut]:
     repository = RoutingRepository(session, context.workspace_id)
-    await repository.default_team()
     return [await _team_out(repository, team) for team in await repository.teams()]
 
 

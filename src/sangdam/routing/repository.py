@@ -107,15 +107,14 @@ class RoutingRepository(WorkspaceRepository):
         )
         return list((await self.session.execute(stmt)).scalars())
 
-    async def unanswered(self, team_id: int, assigned_before: dt.datetime) -> list[Conversation]:
-        """Assigned before the cutoff, and the customer still waits for a first answer since."""
+    async def unanswered(self, team_id: int, cutoff: dt.datetime) -> list[Conversation]:
+        """Assigned before the cutoff to someone who hasn't answered a customer waiting since before it."""
         stmt = self.select(Conversation).where(
             Conversation.team_id == team_id,
             Conversation.status == Status.OPEN.value,
             Conversation.assignee_id.is_not(None),
-            Conversation.waiting_since.is_not(None),
-            Conversation.assigned_at <= assigned_before,
-            Conversation.waiting_since <= Conversation.assigned_at,
+            Conversation.waiting_since <= cutoff,
+            Conversation.assigned_at <= cutoff,
         )
         return list((await self.session.execute(stmt)).scalars())
 

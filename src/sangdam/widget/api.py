@@ -70,7 +70,7 @@ async def resume_session(
     return SessionOut(
         contact=VisitorContactOut.model_validate(visitor.contact),
         config=await service.widget_config(session, inbox, settings.base_url),
-        conversations=[VisitorConversationOut.model_validate(c) for c in conversations],
+        conversations=[await service.visitor_conversation(session, c) for c in conversations],
     )
 
 

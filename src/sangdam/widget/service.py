@@ -11,6 +11,7 @@ from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
 from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
+from sangdam.conversations.schemas import VisitorConversationOut
 from sangdam.conversations.service import start_conversation
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
@@ -48,6 +49,17 @@ async def missed_messages(
         conversation_id, after_seq=after_seq, limit=limit, public_only=True
     )
     return [view for m in messages if (view := visitor_message(m)) is not None]
+
+
+async def visitor_conversation(
+    session: AsyncSession, conversation: Conversation
+) -> VisitorConversationOut:
+    """The visitor's view of a conversation, with their place in the queue while they wait."""
+    view = VisitorConversationOut.model_validate(conversation)
+    waiting = await routing.queue_info(session, conversation)
+    if waiting is not None:
+        view.queue_position, view.estimated_wait_minutes = waiting
+    return view
 
 
 async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> WidgetConfig:

@@ -12,6 +12,7 @@ from sangdam.db import utcnow
 from sangdam.errors import BadRequest, Forbidden
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.kit.secrets import hash_token, new_token
+from sangdam.routing.models import Team
 from sangdam.workspaces.models import Agent, ApiToken, Role, Workspace
 from sangdam.workspaces.repository import AgentRepository
 
@@ -56,6 +57,8 @@ async def create_workspace(
         config={},
     )
     session.add(inbox)
+    # The catch-all queue every conversation lands in until routed elsewhere.
+    session.add(Team(workspace_id=workspace.id, name="General", everyone=True, auto_assign=False))
     await session.flush()
     return workspace, inbox
 

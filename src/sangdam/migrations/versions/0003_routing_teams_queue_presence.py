@@ -163,6 +163,11 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
 
+    # Every existing workspace gets its catch-all team, as new ones do.
+    op.execute(
+        "INSERT INTO teams (workspace_id, name, everyone, auto_assign, no_answer_minutes, created_at) "
+        "SELECT id, 'General', true, false, 5, CURRENT_TIMESTAMP FROM workspaces"
+    )
     # ### end Alembic commands ###
 
 
