@@ -990,6 +990,25 @@ def environment() -> dict[str, Any]:
     }
 
 
+async def wait_for_quiet(limit_s: float, threshold_pct: float) -> dict[str, Any]:
+    """Wait (up to limit_s) until the machine's busy CPU over 3 s is below threshold_pct.
+
+    Another user's job on a shared box skews every number; this does not stop
+    that, but it avoids starting a measurement in the middle of one.
+    """
+    started = now()
+    while True:
+        busy = await asyncio.to_thread(psutil.cpu_percent, 3.0)  # % of all cores
+        busy_one_core = busy * (psutil.cpu_count() or 1)
+        if busy_one_core <= threshold_pct or now() - started >= limit_s:
+            return {
+                "waited_s": round(now() - started, 1),
+                "busy_pct_of_one_core_before": round(busy_one_core, 1),
+                "quiet": busy_one_core <= threshold_pct,
+            }
+        log(f"machine busy ({busy_one_core:.0f}% of one core); waiting for it to calm down")
+
+
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     run_dir = Path(args.work_dir or tempfile.mkdtemp(prefix="sangdam-bench-"))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -999,6 +1018,11 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
         for attempt in range(args.repeat):
             label = f"{args.mode}-{name}-{attempt + 1}"
             cluster = Cluster(args, run_dir, label)
+            quiet = (
+                await wait_for_quiet(args.wait_quiet, args.quiet_threshold)
+                if args.wait_quiet > 0
+                else None
+            )
             started = time.time()
             loadavg = [round(x, 2) for x in os.getloadavg()]
             try:
@@ -1018,6 +1042,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
                 "seconds": round(time.time() - started, 1),
                 "loadavg_before": loadavg,
+                "quiet_check": quiet,
                 "params": {
                     k: getattr(args, k)
                     for k in ("visitors", "agents", "rate", "duration", "inflight", "idle",
@@ -1101,6 +1126,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     g.add_argument("--no-compression", action="store_true",
                    help="don't offer permessage-deflate (browsers do offer it)")
     g.add_argument("--no-uvloop", action="store_true", help="plain asyncio loop in the client")
+    g.add_argument("--wait-quiet", type=float, default=0.0,
+                   help="before each scenario wait up to this many seconds for the machine "
+                        "to be idle (busy CPU below --quiet-threshold); 0 = don't wait")
+    g.add_argument("--quiet-threshold", type=float, default=20.0,
+                   help="idle means busy CPU below this %% of one core, over 3 s (20)")
     g.add_argument("--max-seconds", type=float, default=1200.0,
                    help="hard bound on the whole run; servers are killed after it (1200)")
     g.add_argument("--work-dir", help="where databases and server logs go (a new temp dir)")

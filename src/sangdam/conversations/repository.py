@@ -19,7 +19,7 @@ class ConversationRepository(WorkspaceRepository):
         stmt = (
             self.select(Conversation)
             .where(Conversation.id == conversation_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
         conversation = (await self.session.execute(stmt)).scalar()
@@ -34,7 +34,7 @@ class ConversationRepository(WorkspaceRepository):
             Conversation.id == conversation_id, Conversation.contact_id == contact_id
         )
         if for_update:
-            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+            stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
         return (await self.session.execute(stmt)).scalar()
 
     async def for_contact(self, contact_id: int, limit: int = 50) -> list[Conversation]:

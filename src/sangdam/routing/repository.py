@@ -12,12 +12,17 @@ from sangdam.workspaces.models import Agent
 
 class RoutingRepository(WorkspaceRepository):
     async def team(self, team_id: int, *, for_update: bool = False) -> Team:
+        """``for_update`` serialises assignment per team across processes.
+
+        FOR NO KEY UPDATE, not FOR UPDATE: rows that reference the team (a conversation
+        joining its queue) take KEY SHARE locks, and FOR UPDATE would deadlock with them.
+        """
         if not for_update:
             return await self.get_scoped(Team, team_id, "Team")
         stmt = (
             self.select(Team)
             .where(Team.id == team_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
         team = (await self.session.execute(stmt)).scalar()
