@@ -174,3 +174,57 @@ async def test_messages_cross_nodes_both_ways_and_survive_a_killed_node(
     await agent_again.close()
     await resumed.close()
     await agent_http.aclose()
+
+
+async def test_two_nodes_never_assign_a_conversation_twice(nodes: list[Node], world: World) -> None:
+    from sqlalchemy import func, select
+
+    from sangdam.conversations.models import Conversation
+    from sangdam.routing.models import AssignmentEvent
+    from tests.routing.test_assignment import _auto_team, _online, _third_agent
+
+    owner = await world.login()
+    third = await _third_agent(world)
+    logins = [owner, await world.login(world.agent), await world.login(third)]
+    await _auto_team(owner, world)
+    for login in logins:
+        await _online(login, world, cap=2)
+
+    async def start_on(node: Node, n: int) -> int:
+        async with httpx.AsyncClient(base_url=node.base_url) as client:
+            created = await client.post(
+                "/api/widget/v1/visitors", json={"inbox_key": world.inbox.public_key}
+            )
+            client.headers["Authorization"] = f"Bearer {created.json()['token']}"
+            started = await client.post(
+                "/api/widget/v1/conversations",
+                json={"body": f"동시 문의 {n}", "client_id": new_client_id()},
+            )
+            assert started.status_code == 201, started.text
+            return int(started.json()["conversation"]["id"])
+
+    ids = await asyncio.gather(*(start_on(nodes[n % 2], n) for n in range(10)))
+    async with world.server.db.read() as session:
+        assigned_events = dict(
+            (
+                await session.execute(
+                    select(AssignmentEvent.conversation_id, func.count())
+                    .where(
+                        AssignmentEvent.conversation_id.in_(ids), AssignmentEvent.kind == "assigned"
+                    )
+                    .group_by(AssignmentEvent.conversation_id)
+                )
+            ).all()
+        )
+        loads = dict(
+            (
+                await session.execute(
+                    select(Conversation.assignee_id, func.count())
+                    .where(Conversation.id.in_(ids), Conversation.assignee_id.is_not(None))
+                    .group_by(Conversation.assignee_id)
+                )
+            ).all()
+        )
+    assert all(count == 1 for count in assigned_events.values())
+    assert len(assigned_events) == 6
+    assert sorted(loads.values()) == [2, 2, 2]
