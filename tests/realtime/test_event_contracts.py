@@ -48,7 +48,7 @@ async def test_status_change_reaches_both_sides(world: World) -> None:
     assert updated["data"]["conversation"]["status"] == "open"
 
 
-async def test_assignment_is_for_agents_only(world: World) -> None:
+async def test_assignment_tells_the_visitor_only_that_a_person_has_it(world: World) -> None:
     login, _visitor, conversation_id, agent_ws, visitor_ws = await _setup(world)
     response = await login.client.post(
         f"{world.base}/conversations/{conversation_id}/assignee",
@@ -58,7 +58,12 @@ async def test_assignment_is_for_agents_only(world: World) -> None:
     assert response.json()["assignee_id"] == world.agent.id
     agent_frames = await agent_ws.collect()
     assert agent_frames[0]["data"]["conversation"]["assignee_id"] == world.agent.id
-    assert await visitor_ws.collect() == []
+    visitor_frames = await visitor_ws.collect()
+    assert [f["type"] for f in visitor_frames] == ["conversation.updated"]
+    assert visitor_frames[0]["data"]["conversation"]["assigned"] is True
+    assert "assignee_id" not in visitor_frames[0]["data"]["conversation"]
+        visitor_frames[0]["data"]["conversation"].get("id")
+    )
     mine = await (await world.login(world.agent)).client.get(
         f"{world.base}/conversations?assignee=me"
     )

@@ -48,6 +48,8 @@ class VisitorConversationOut(BaseModel):
     agent_last_seen_seq: int
     created_at: dt.datetime
     last_activity_at: dt.datetime
+    # A person has it (the customer isn't waiting in line).
+    assigned: bool = False
     # While waiting for a person: place in line and a rough wait.
     queue_position: int | None = None
     estimated_wait_minutes: int | None = None
@@ -82,4 +84,6 @@ def agent_view(conversation: Conversation, contact: Contact | None) -> dict[str,
 
 
 def visitor_view(conversation: Conversation) -> dict[str, Any]:
-    return VisitorConversationOut.model_validate(conversation).model_dump(mode="json")
+    view = VisitorConversationOut.model_validate(conversation)
+    view.assigned = conversation.assignee_id is not None
+    return view.model_dump(mode="json")

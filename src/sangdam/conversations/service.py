@@ -176,7 +176,8 @@ async def assign(
     conversation.assignee_id = agent_id
     conversation.version += 1
     await routing.record_manual(session, conversation, agent, by)
-    emit_conversation_updated(session, conversation, contact, visible_to_visitor=False)
+    # The customer learns that a person has it, never who internally.
+    emit_conversation_updated(session, conversation, contact)
     await routing.capacity_freed(session, workspace_id, previous)
     return conversation
 

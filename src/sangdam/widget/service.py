@@ -56,6 +56,7 @@ async def visitor_conversation(
 ) -> VisitorConversationOut:
     """The visitor's view of a conversation, with their place in the queue while they wait."""
     view = VisitorConversationOut.model_validate(conversation)
+    view.assigned = conversation.assignee_id is not None
     waiting = await routing.queue_info(session, conversation)
     if waiting is not None:
         view.queue_position, view.estimated_wait_minutes = waiting

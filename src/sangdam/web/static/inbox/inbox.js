@@ -193,6 +193,7 @@ async function openConversation(id) {
   markRead();
   loadCustomer(state.conversations.get(id).contact_id);
   loadBotPath(id);
+  loadAssignments(id);
   $("composer-input").focus();
 }
 
@@ -280,6 +281,23 @@ async function loadBotPath(id) {
     list.append(el("li", { "data-kind": step.kind }, el("strong", { text: t(STEP_LABELS[step.kind] || step.kind) }), detail ? ` · ${detail}` : ""));
   }
 }
+
+async function loadAssignments(id) {
+  const events = await api(`conversations/${id}/assignments`).catch(() => []);
+  if (state.current !== id) return;
+  $("assignments").hidden = events.length === 0;
+  const list = $("assignment-list");
+  list.replaceChildren();
+  for (const event of events) {
+    const who = event.agent_id === null ? "" : (state.agents.get(event.agent_id) || {}).name || `#${event.agent_id}`;
+    const loads = event.candidates.map((c) => `${c.name} ${c.load}/${c.cap}`).join(", ");
+    list.append(el("li", { title: loads },
+      el("strong", { text: t(ASSIGNMENT_LABELS[event.kind] || event.kind) }), who ? ` · ${who}` : "",
+      el("div", { class: "muted", text: event.reason })));
+  }
+}
+
+const ASSIGNMENT_LABELS = { assigned: "Assigned automatically", claimed: "Claimed", manual: "Assigned by hand", requeued: "Back to the queue" };
 
 let searchTimer = null;
 async function searchKnowledge() {
@@ -372,7 +390,7 @@ function onFrame(frame) {
     case "conversation.created":
     case "conversation.updated":
       upsertConversation(frame.data.conversation);
-      if (frame.data.conversation.id === state.current) loadBotPath(state.current);
+      if (frame.data.conversation.id === state.current) { loadBotPath(state.current); loadAssignments(state.current); }
       break;
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
@@ -478,7 +496,18 @@ function wire() {
     upsertConversation(await api(`conversations/${state.current}/status`, { method: "POST", body: { status } }));
   });
   $("assign-me").addEventListener("click", async () => {
-    upsertConversation(await api(`conversations/${state.current}/assignee`, { method: "POST", body: { agent_id: boot.agent.id } }));
+    const conversation = state.conversations.get(state.current);
+    try {
+      // Unassigned: claim it from the queue (first one wins); otherwise take it over.
+      upsertConversation(conversation.assignee_id === null
+        ? await api(`conversations/${state.current}/claim`, { method: "POST" })
+        : await api(`conversations/${state.current}/assignee`, { method: "POST", body: { agent_id: boot.agent.id } }));
+    } catch (error) { showComposerError(error.message); }
+    loadAssignments(state.current);
+  });
+  $("availability-select").addEventListener("change", async (event) => {
+    const status = await api("me/availability", { method: "PUT", body: { availability: event.target.value } });
+    $("availability-select").value = status.availability;
   });
   document.addEventListener("visibilitychange", markRead);
 }
@@ -487,6 +516,9 @@ async function main() {
   wire();
   const agents = await api("agents");
   for (const agent of agents) state.agents.set(agent.id, agent);
+  const floor = await api("agents/status").catch(() => []);
+  const me = floor.find((a) => a.id === boot.agent.id);
+  if (me) $("availability-select").value = me.availability;
   await loadList();
   const requested = Number(new URLSearchParams(location.search).get("c"));
   if (requested) openConversation(requested).catch(() => {});

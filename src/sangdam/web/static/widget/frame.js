@@ -167,6 +167,7 @@ async function openConversation(id) {
     page.messages.forEach(addMessage);
   }
   renderMessages();
+  renderQueue();
   markRead();
   $("input").focus();
 }
@@ -247,6 +248,18 @@ function showError(message) {
   showError.timer = setTimeout(() => { box.hidden = true; }, 6000);
 }
 
+function renderQueue() {
+  const box = $("queue");
+  const conversation = state.conversations.get(state.current);
+  const waiting = conversation && conversation.queue_position;
+  box.hidden = !waiting;
+  if (waiting) {
+    box.textContent = t("You are number {position} in line · about {minutes} min")
+      .replace("{position}", conversation.queue_position)
+      .replace("{minutes}", conversation.estimated_wait_minutes || 1);
+  }
+}
+
 let typingTimer = null;
 function onFrame(frame) {
   switch (frame.type) {
@@ -259,7 +272,24 @@ function onFrame(frame) {
     case "error": onError(frame); break;
     case "message.created": addMessage(frame.data.message); break;
     case "conversation.created":
-    case "conversation.updated": upsertConversation(frame.data.conversation); if (state.current === frame.data.conversation.id) renderMessages(); break;
+    case "conversation.updated": {
+      const incoming = frame.data.conversation;
+      const known = state.conversations.get(incoming.id);
+      // Someone took it, or it ended: the customer no longer waits in line.
+      if (known && (incoming.status !== "open" || incoming.assigned)) { incoming.queue_position = null; }
+      upsertConversation(incoming);
+      if (state.current === incoming.id) { renderMessages(); renderQueue(); }
+      break;
+    }
+    case "queue.updated": {
+      const conversation = state.conversations.get(frame.data.conversation_id);
+      if (conversation) {
+        conversation.queue_position = frame.data.position;
+        conversation.estimated_wait_minutes = frame.data.eta_minutes;
+        if (state.current === conversation.id) renderQueue();
+      }
+      break;
+    }
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
       if (conversation && frame.data.reader === "agent") {
