@@ -80,6 +80,8 @@ def serve(settings: Settings, *, demo: bool) -> None:
         # Sangdam sends its own heartbeats from one task instead of one per socket.
         ws_ping_interval=None,
         ws_ping_timeout=None,
+        # Chat frames are small; per-socket zlib state would cost ~40 KB per idle widget.
+        ws_per_message_deflate=False,
         proxy_headers=bool(settings.server.trusted_proxies),
         forwarded_allow_ips=",".join(settings.server.trusted_proxies) or None,
         access_log=False,

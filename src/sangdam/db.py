@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -82,6 +82,7 @@ def import_models() -> None:
 
 
 AfterCommit = Callable[[list[Any]], Awaitable[None]]
+T = TypeVar("T")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -124,6 +125,7 @@ class Database:
         # SQLite's busy loop keeps latency fair and avoids "database is locked".
         self._write_lock = asyncio.Lock() if settings.is_sqlite else None
         self._after_commit: list[AfterCommit] = []
+        self._batcher = _Batcher(self) if settings.is_sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -161,8 +163,72 @@ class Database:
             finally:
                 session.info.pop("events", None)
 
+    async def write(self, job: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``job`` in a committed transaction and return its result.
+
+        On SQLite, jobs that arrive together share one transaction (group commit):
+        one fsync and one turn of the write lock for many small writes, such as
+        chat messages. A job that fails makes the batch fall back to one
+        transaction per job, so one bad request never takes others down with it.
+        """
+        if self._batcher is None:
+            async with self.transaction() as session:
+                return await job(session)
+        return await self._batcher.submit(job)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _Batcher:
+    """Group commit for SQLite: queued jobs run back to back in one transaction."""
+
+    # Enough to amortise a commit; small enough that one batch's latency stays low.
+    MAX_BATCH = 64
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pending: list[
+            tuple[Callable[[AsyncSession], Awaitable[Any]], asyncio.Future[Any]]
+        ] = []
+        self.draining: asyncio.Task[None] | None = None
+
+    async def submit(self, job: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self.pending.append((job, future))
+        if self.draining is None or self.draining.done():
+            self.draining = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH :]
+            results: list[Any] = []
+            try:
+                async with self.db.transaction() as session:
+                    for job, _ in batch:
+                        results.append(await job(session))
+            except Exception:
+                # Someone's job failed (or the commit did): give each its own transaction.
+                for job, future in batch:
+                    await self._run_alone(job, future)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _run_alone(
+        self, job: Callable[[AsyncSession], Awaitable[Any]], future: asyncio.Future[Any]
+    ) -> None:
+        try:
+            async with self.db.transaction() as session:
+                result = await job(session)
+        except Exception as exc:  # handed to the waiting request, which reports it
+            if not future.done():
+                future.set_exception(exc)
+            return
+        if not future.done():
+            future.set_result(result)
 
 
 def collect_event(session: AsyncSession, item: Any) -> None:

@@ -82,3 +82,59 @@ async def test_starting_a_conversation_is_idempotent(world: World) -> None:
     assert first.json()["conversation"]["id"] == second.json()["conversation"]["id"]
     listing = await visitor.client.post("/api/widget/v1/session", json={})
     assert len(listing.json()["conversations"]) == 1
+
+
+async def test_a_burst_commits_together_and_a_bad_send_fails_alone(world: World) -> None:
+    """Sends arriving together share a commit; one bad send must not sink the others."""
+    visitor = await world.visitor()
+    conversation_id = (await visitor.start("hi"))["conversation"]["id"]
+    sockets = [await visitor.socket({conversation_id: 1}) for _ in range(4)]
+    taken = new_client_id()
+    await sockets[0].send(
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "client_id": taken,
+            "body": "original",
+        }
+    )
+    await sockets[0].expect("ack", skip=("message.created", "conversation.updated"))
+
+    frames = []
+    for n in range(20):
+        frames.append(
+            {
+                "type": "message.send",
+                "conversation_id": conversation_id,
+                "client_id": f"burst-{n}",
+                "body": f"burst {n}",
+            }
+        )
+    frames.insert(
+        7,
+        {
+            "type": "message.send",
+            "conversation_id": conversation_id,
+            "client_id": taken,
+            "body": "reused id",
+        },
+    )
+    await asyncio.gather(*(sockets[n % 4].send(frame) for n, frame in enumerate(frames)))
+
+    outcomes: list[dict] = []  # type: ignore[type-arg]
+    for sock in sockets:
+        while len([o for o in outcomes if o["sock"] is sock]) < len(
+            [f for n, f in enumerate(frames) if n % 4 == sockets.index(sock)]
+        ):
+            frame = await sock.recv()
+            if frame["type"] in ("ack", "error"):
+                outcomes.append({"sock": sock, **frame})
+    errors = [o for o in outcomes if o["type"] == "error"]
+    assert [e["code"] for e in errors] == ["idempotency_conflict"]
+    acked = [o for o in outcomes if o["type"] == "ack"]
+    assert len(acked) == 20
+    seqs = sorted(o["message"]["seq"] for o in acked)
+    assert seqs == list(range(3, 23))  # contiguous, no gaps, no duplicates
+    assert await _count(world, conversation_id) == 22
+    for sock in sockets:
+        await sock.close()

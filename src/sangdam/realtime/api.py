@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.auth.dependencies import AgentContext, bearer, resolve_agent, sangdam
 from sangdam.contacts.models import Contact
@@ -254,10 +255,14 @@ async def _agent_frame(
             )
         )
     elif isinstance(frame, protocol.Read):
-        async with app.db.transaction() as session:
-            seq = await mark_read_by_agent(
-                session, workspace_id, frame.conversation_id, context.agent, frame.seq
+        read = frame
+
+        async def mark(session: AsyncSession) -> int:
+            return await mark_read_by_agent(
+                session, workspace_id, read.conversation_id, context.agent, read.seq
             )
+
+        seq = await app.db.write(mark)
         connection.send({"type": "ack", "ref": frame.ref, "seq": seq})
     elif isinstance(frame, protocol.Send):
         if frame.conversation_id is None:
@@ -268,21 +273,25 @@ async def _agent_frame(
             raise BadRequest(
                 "Bot buttons are for customers; send a message instead.", code="bad_frame"
             )
-        async with app.db.transaction() as session:
+        send = frame
+
+        async def store(session: AsyncSession) -> dict[str, Any]:
             conversation, contact = await load(
-                session, workspace_id, frame.conversation_id, for_update=True
+                session, workspace_id, send.conversation_id or 0, for_update=True
             )
             message, _ = await send_as_agent(
                 session,
                 conversation,
                 contact,
                 context.agent,
-                body=frame.body,
-                client_id=frame.client_id,
-                private=frame.private,
+                body=send.body,
+                client_id=send.client_id,
+                private=send.private,
                 max_chars=app.settings.realtime.max_message_chars,
             )
-            payload = agent_message(message)
+            return agent_message(message)
+
+        payload = await app.db.write(store)
         # Sent only after the commit above: an ack means the message is stored.
         connection.send({"type": "ack", "ref": frame.ref or frame.client_id, "message": payload})
     else:
@@ -372,11 +381,15 @@ async def _visitor_frame(
             )
         )
     elif isinstance(frame, protocol.Read):
-        async with app.db.transaction() as session:
+        read = frame
+
+        async def mark(session: AsyncSession) -> int:
             conversation = await own_conversation(
-                session, contact, frame.conversation_id, for_update=True
+                session, contact, read.conversation_id, for_update=True
             )
-            seq = await mark_read_by_contact(session, conversation, frame.seq)
+            return await mark_read_by_contact(session, conversation, read.seq)
+
+        seq = await app.db.write(mark)
         connection.send({"type": "ack", "ref": frame.ref, "seq": seq})
     elif isinstance(frame, protocol.Page):
         async with app.db.transaction() as session:
@@ -389,7 +402,9 @@ async def _visitor_frame(
             raise BadRequest("Visitors can't write internal notes.", code="bad_frame")
         if frame.button is None:
             await warm_index(app.db, contact.workspace_id)
-        async with app.db.transaction() as session:
+        send = frame
+
+        async def store(session: AsyncSession) -> tuple[dict[str, Any] | None, dict[str, Any]]:
             fresh = await session.get(Contact, contact.id)
             inbox = await session.get(Inbox, inbox_id)
             assert fresh is not None and inbox is not None
@@ -397,16 +412,18 @@ async def _visitor_frame(
                 session,
                 inbox=inbox,
                 contact=fresh,
-                conversation_id=frame.conversation_id,
-                body=frame.body,
-                client_id=frame.client_id,
-                button=frame.button,
-                context=frame.context or PageContext(),
+                conversation_id=send.conversation_id,
+                body=send.body,
+                client_id=send.client_id,
+                button=send.button,
+                context=send.context or PageContext(),
                 max_chars=app.settings.realtime.max_message_chars,
                 base_url=app.settings.base_url,
             )
-            payload = visitor_message(message)
-            conversation_view = visitor_view(conversation)
+            return visitor_message(message), visitor_view(conversation)
+
+        # Committed (with whatever else arrived meanwhile) before the ack goes out.
+        payload, conversation_view = await app.db.write(store)
         connection.send(
             {
                 "type": "ack",
