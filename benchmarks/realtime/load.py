@@ -671,6 +671,21 @@ async def create_visitors(
 # --------------------------------------------------------------------------- scenario A
 
 
+async def bot_off(base_url: str, workspace_id: int) -> None:
+    """The demo workspace has a support bot; this benchmark measures person-to-person chat."""
+    email, password = DEMO_LOGINS[0]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        login = await client.post("/api/v1/login", json={"email": email, "password": password})
+        login.raise_for_status()
+        headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+        path = f"/api/v1/workspaces/{workspace_id}/bot/flow"
+        flow = (await client.get(path)).json()
+        response = await client.put(
+            path, json={"enabled": False, "definition": flow["definition"]}, headers=headers
+        )
+        response.raise_for_status()
+
+
 async def setup_chat(
     args: argparse.Namespace, cluster: Cluster, run: Run
 ) -> tuple[list[Agent], list[Visitor]]:
@@ -678,6 +693,7 @@ async def setup_chat(
     n_nodes = len(nodes)
     agents = [Agent(k, (k + 1) % n_nodes, nodes[(k + 1) % n_nodes], run) for k in range(args.agents)]
     visitors = [Visitor(i, i % n_nodes, nodes[i % n_nodes], run) for i in range(args.visitors)]
+    await bot_off(nodes[0].base_url, cluster.workspace_id)
     elapsed = await create_visitors(visitors, cluster, args.create_concurrency)
     log(f"created {len(visitors)} visitors in {elapsed:.1f}s")
     for agent in agents:

@@ -39,13 +39,14 @@ async def start_conversation(
     max_chars: int,
     bot_state: dict[str, Any] | None = None,
     content: dict[str, Any] | None = None,
+    known_new: bool = False,
 ) -> tuple[Conversation, Message, bool]:
     """A visitor's first message opens a conversation (idempotent on ``client_id``).
 
     With ``bot_state`` the support bot takes the conversation first.
     """
     validate_body(body, max_chars)
-    if client_id is not None:
+    if client_id is not None and not known_new:
         existing = await MessageRepository(session, inbox.workspace_id).by_client_id(
             SenderType.CONTACT.value, contact.id, client_id
         )
@@ -87,6 +88,7 @@ async def start_conversation(
         client_id=client_id,
         max_chars=max_chars,
         content=content,
+        known_new=True,
     )
     return conversation, message, True
 

@@ -154,7 +154,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> bool:
             if kind in ("press", "say"):
                 conversation, _, _ = await receive_message(
                     session,
-                    inbox=inbox,
+                    inbox_id=inbox.id,
                     contact=contact,
                     conversation_id=conversation_id,
                     body=text if kind == "say" else "",

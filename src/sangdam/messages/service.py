@@ -64,8 +64,11 @@ async def send_message(
     max_chars: int,
     kind: MessageKind = MessageKind.TEXT,
     content: dict[str, Any] | None = None,
+    known_new: bool = False,
 ) -> tuple[Message, bool]:
     """Append a message to a locked conversation. Returns (message, created).
+
+    ``known_new``: the caller already looked ``client_id`` up and found nothing.
 
     A retry with the same ``client_id`` and content returns the original
     message and changes nothing; the same id with other content is refused.
@@ -80,7 +83,7 @@ async def send_message(
     content = content or {}
     digest = content_hash(conversation.id, kind.value, text, sorted(content.items()))
     repository = MessageRepository(session, conversation.workspace_id)
-    if client_id is not None:
+    if client_id is not None and not known_new:
         existing = await repository.by_client_id(sender_type.value, sender_id, client_id)
         if existing is not None:
             if existing.content_hash != digest:
@@ -157,6 +160,7 @@ async def send_as_contact(
     client_id: str | None,
     max_chars: int,
     content: dict[str, Any] | None = None,
+    known_new: bool = False,
 ) -> tuple[Message, bool]:
     return await send_message(
         session,
@@ -169,6 +173,7 @@ async def send_as_contact(
         client_id=client_id,
         max_chars=max_chars,
         content=content,
+        known_new=known_new,
     )
 
 

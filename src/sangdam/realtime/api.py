@@ -31,7 +31,6 @@ from sangdam.conversations.service import (
 )
 from sangdam.errors import BadRequest, NotFound, SangdamError
 from sangdam.events.schemas import Event, EventType
-from sangdam.inboxes.models import Inbox
 from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
@@ -400,17 +399,16 @@ async def _visitor_frame(
     elif isinstance(frame, protocol.Send):
         if frame.private:
             raise BadRequest("Visitors can't write internal notes.", code="bad_frame")
-        if frame.button is None:
+        if frame.button is None and frame.conversation_id not in connection.with_people:
             await warm_index(app.db, contact.workspace_id)
         send = frame
 
         async def store(session: AsyncSession) -> tuple[dict[str, Any] | None, dict[str, Any]]:
             fresh = await session.get(Contact, contact.id)
-            inbox = await session.get(Inbox, inbox_id)
-            assert fresh is not None and inbox is not None
+            assert fresh is not None
             conversation, message, _ = await receive_message(
                 session,
-                inbox=inbox,
+                inbox_id=inbox_id,
                 contact=fresh,
                 conversation_id=send.conversation_id,
                 body=send.body,
@@ -424,6 +422,9 @@ async def _visitor_frame(
 
         # Committed (with whatever else arrived meanwhile) before the ack goes out.
         payload, conversation_view = await app.db.write(store)
+        if conversation_view["status"] != "bot":
+            # Once people have it, the bot never answers there again: no index needed.
+            connection.with_people.add(conversation_view["id"])
         connection.send(
             {
                 "type": "ack",

@@ -134,6 +134,8 @@ class VisitorConnection(Connection):
         self.contact_id = contact_id
         # conversation id -> highest message seq this socket has delivered.
         self.delivered: dict[int, int] = {}
+        # Conversations handed to people: the bot will not answer there again.
+        self.with_people: set[int] = set()
         self._fetch_missed = fetch_missed
 
     def frame_for(self, envelope: dict[str, Any]) -> dict[str, Any] | None:

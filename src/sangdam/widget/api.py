@@ -82,11 +82,9 @@ async def start(
     settings: AppSettings,
     response: Response,
 ) -> StartedOut:
-    inbox = await session.get(Inbox, visitor.token.inbox_id)
-    assert inbox is not None
     conversation, message, created = await service.receive_message(
         session,
-        inbox=inbox,
+        inbox_id=visitor.token.inbox_id,
         contact=visitor.contact,
         conversation_id=None,
         body=payload.body,
@@ -138,11 +136,9 @@ async def send(
     settings: AppSettings,
     response: Response,
 ) -> VisitorMessageOut:
-    inbox = await session.get(Inbox, visitor.token.inbox_id)
-    assert inbox is not None
     _, message, created = await service.receive_message(
         session,
-        inbox=inbox,
+        inbox_id=visitor.token.inbox_id,
         contact=visitor.contact,
         conversation_id=conversation_id,
         body=payload.body,

@@ -13,7 +13,7 @@ from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import VisitorConversationOut
 from sangdam.conversations.service import start_conversation
-from sangdam.errors import NotFound
+from sangdam.errors import Conflict, NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
@@ -79,7 +79,7 @@ async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> W
 async def receive_message(
     session: AsyncSession,
     *,
-    inbox: Inbox,
+    inbox_id: int,
     contact: Contact,
     conversation_id: int | None,
     body: object,
@@ -97,11 +97,19 @@ async def receive_message(
     existing = await MessageRepository(session, contact.workspace_id).by_client_id(
         SenderType.CONTACT.value, contact.id, client_id
     )
-    if existing is not None and (button is not None or existing.body == body):
+    if existing is not None:
+        if button is None and existing.body != body:
+            raise Conflict(
+                f"client_id {client_id!r} was already used for a different message. "
+                "Use a new client_id for each new message.",
+                code="idempotency_conflict",
+            )
         conversation = await own_conversation(session, contact, existing.conversation_id)
         return conversation, existing, False
     content = {"button": button} if button is not None else None
     if conversation_id is None:
+        inbox = await session.get(Inbox, inbox_id)
+        assert inbox is not None
         state = await bot.initial_state(session, inbox, bot.bot_lang(contact.locale))
         if button is not None:
             body = bot.button_label((state or {}).get("offered", {}), button)
@@ -115,6 +123,7 @@ async def receive_message(
             max_chars=max_chars,
             bot_state=state,
             content=content,
+            known_new=True,
         )
     else:
         conversation = await own_conversation(session, contact, conversation_id, for_update=True)
@@ -128,6 +137,7 @@ async def receive_message(
             client_id=client_id,
             max_chars=max_chars,
             content=content,
+            known_new=True,
         )
     if created:
         await bot.respond(session, conversation, contact, message, button=button, base_url=base_url)
