@@ -474,6 +474,9 @@ class Agent:
         self.seen: set[str] = set()
         self.duplicates = 0
         self.frames = 0
+        # Per conversation, the highest seq seen: a lower one later is out of order.
+        self.last_seq: dict[int, int] = {}
+        self.out_of_order = 0
         self._task: asyncio.Task[None] | None = None
 
     async def connect(self, args: argparse.Namespace, workspace_id: int) -> None:
@@ -505,6 +508,11 @@ class Agent:
                     raw = raw.encode()
                 if raw.startswith(b'{"type":"message.created"'):
                     message = orjson.loads(raw)["data"]["message"]
+                    conversation_id, seq = message["conversation_id"], message["seq"]
+                    if seq < self.last_seq.get(conversation_id, 0):
+                        self.out_of_order += 1
+                    else:
+                        self.last_seq[conversation_id] = seq
                     client_id = message.get("client_id")
                     entry = run.sent.get(client_id) if client_id else None
                     if entry is None:
@@ -672,14 +680,21 @@ async def create_visitors(
 
 
 async def bot_off(base_url: str, workspace_id: int) -> None:
-    """The demo workspace has a support bot; this benchmark measures person-to-person chat."""
+    """The demo workspace has a support bot; this benchmark measures person-to-person chat.
+
+    Revisions without the bot (no /bot/flow endpoint) are left as they are.
+    """
     email, password = DEMO_LOGINS[0]
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         login = await client.post("/api/v1/login", json={"email": email, "password": password})
         login.raise_for_status()
         headers = {"X-CSRF-Token": login.json()["csrf_token"]}
         path = f"/api/v1/workspaces/{workspace_id}/bot/flow"
-        flow = (await client.get(path)).json()
+        found = await client.get(path)
+        if found.status_code == 404:
+            return
+        found.raise_for_status()
+        flow = found.json()
         response = await client.put(
             path, json={"enabled": False, "definition": flow["definition"]}, headers=headers
         )
@@ -741,6 +756,7 @@ def delivery_report(run: Run, agents: list[Agent], ids: list[str], postgres: boo
         "ack_ms": percentiles(run.ack_latency),
         "missing_deliveries": sum(len(idset - a.seen) for a in agents),
         "duplicate_deliveries": sum(a.duplicates for a in agents),
+        "out_of_order_deliveries": sum(a.out_of_order for a in agents),
     }
     if postgres:
         report["delivery_cross_node_ms"] = percentiles([x for x, cross in lat if cross])
@@ -1047,7 +1063,9 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                     + ", ".join(f"{n.name}={n.base_url} pid {n.process.pid}" for n in cluster.nodes))
                 result = await SCENARIOS[name](args, cluster)
             except Exception as exc:  # keep the other scenarios' results
-                log(f"{label}: FAILED: {exc!r}")
+                import traceback
+
+                log(f"{label}: FAILED: {exc!r}\n{traceback.format_exc()}")
                 result = {"failed": repr(exc), "target_met": False}
             finally:
                 await cluster.stop()

@@ -55,7 +55,9 @@ async def _fresh_postgres(url: str) -> None:
 async def build(db: Database, agents: int, conversations: int, cap: int) -> tuple[int, int]:
     now = utcnow()
     async with db.transaction() as session:
-        workspace = Workspace(name="Routing benchmark", identity_secret="x" * 64, slug="routing-bench")
+        workspace = Workspace(
+            name="Routing benchmark", identity_secret="x" * 64, slug="routing-bench"
+        )
         session.add(workspace)
         await session.flush()
         team = Team(workspace_id=workspace.id, name="Everyone", everyone=True, auto_assign=True)
@@ -65,32 +67,83 @@ async def build(db: Database, agents: int, conversations: int, cap: int) -> tupl
         inbox = Inbox(workspace_id=workspace.id, name="Web", public_key="sdk_bench", config={})
         session.add(inbox)
         await session.flush()
-        users = [{"email": f"agent{n}@bench.local", "name": f"Agent {n}", "password_hash": "-", "locale": "ko",
-                  "auth_version": 1, "created_at": now} for n in range(agents)]
+        users = [
+            {
+                "email": f"agent{n}@bench.local",
+                "name": f"Agent {n}",
+                "password_hash": "-",
+                "locale": "ko",
+                "auth_version": 1,
+                "created_at": now,
+            }
+            for n in range(agents)
+        ]
         await session.execute(insert(User), users)
         user_ids = (await session.execute(select(User.id).order_by(User.id))).scalars().all()
-        await session.execute(insert(Agent), [
-            {"workspace_id": workspace.id, "user_id": uid, "role": "agent", "display_name": f"Agent {n}",
-             "availability": "online", "max_concurrent": cap, "presence_seen_at": now, "created_at": now}
-            for n, uid in enumerate(user_ids)
-        ])
-        await session.execute(insert(Contact), [
-            {"workspace_id": workspace.id, "visits": 1, "attributes": {}, "first_seen_at": now,
-             "last_seen_at": now, "created_at": now} for _ in range(conversations)
-        ])
-        contact_ids = (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
-        await session.execute(insert(Conversation), [
-            {"workspace_id": workspace.id, "inbox_id": inbox.id, "contact_id": cid, "status": "open",
-             "last_seq": 1, "version": 1, "contact_last_seen_seq": 1, "agent_last_seen_seq": 0,
-             "last_message_preview": "help", "origin": {}, "bot_state": {}, "team_id": team.id,
-             "priority": 1 if n % 50 == 0 else 0, "queued_at": now, "waiting_since": now,
-             "created_at": now, "last_activity_at": now}
-            for n, cid in enumerate(contact_ids)
-        ])
+        await session.execute(
+            insert(Agent),
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "user_id": uid,
+                    "role": "agent",
+                    "display_name": f"Agent {n}",
+                    "availability": "online",
+                    "max_concurrent": cap,
+                    "presence_seen_at": now,
+                    "created_at": now,
+                }
+                for n, uid in enumerate(user_ids)
+            ],
+        )
+        await session.execute(
+            insert(Contact),
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "visits": 1,
+                    "attributes": {},
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                    "created_at": now,
+                }
+                for _ in range(conversations)
+            ],
+        )
+        contact_ids = (
+            (await session.execute(select(Contact.id).order_by(Contact.id))).scalars().all()
+        )
+        await session.execute(
+            insert(Conversation),
+            [
+                {
+                    "workspace_id": workspace.id,
+                    "inbox_id": inbox.id,
+                    "contact_id": cid,
+                    "status": "open",
+                    "last_seq": 1,
+                    "version": 1,
+                    "contact_last_seen_seq": 1,
+                    "agent_last_seen_seq": 0,
+                    "last_message_preview": "help",
+                    "origin": {},
+                    "bot_state": {},
+                    "team_id": team.id,
+                    "priority": 1 if n % 50 == 0 else 0,
+                    "queued_at": now,
+                    "waiting_since": now,
+                    "created_at": now,
+                    "last_activity_at": now,
+                }
+                for n, cid in enumerate(contact_ids)
+            ],
+        )
         return workspace.id, team.id
 
 
-async def run(database_url: str | None, agents: int, conversations: int, cap: int) -> dict[str, object]:
+async def run(
+    database_url: str | None, agents: int, conversations: int, cap: int
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="sangdam-routing-bench-") as directory:
         url = database_url or f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
         if url.startswith("postgres"):
@@ -105,6 +158,13 @@ async def run(database_url: str | None, agents: int, conversations: int, cap: in
             assigned_total = 0
             started = time.perf_counter()
             while True:
+                # Everyone's inbox stays connected through the run.
+                async with db.transaction() as session:
+                    await session.execute(
+                        update(Agent)
+                        .where(Agent.workspace_id == workspace_id)
+                        .values(presence_seen_at=utcnow())
+                    )
                 t0 = time.perf_counter()
                 async with db.transaction() as session:
                     assigned = await assign_waiting(session, workspace_id, team_id)
@@ -118,14 +178,24 @@ async def run(database_url: str | None, agents: int, conversations: int, cap: in
                 async with db.transaction() as session:
                     await session.execute(
                         update(Conversation)
-                        .where(Conversation.workspace_id == workspace_id, Conversation.status == "open",
-                               Conversation.assignee_id.is_not(None))
+                        .where(
+                            Conversation.workspace_id == workspace_id,
+                            Conversation.status == "open",
+                            Conversation.assignee_id.is_not(None),
+                        )
                         .values(status=Status.RESOLVED.value)
                     )
             total = time.perf_counter() - started
             async with db.read() as session:
-                remaining = (await session.execute(select(func.count()).select_from(Conversation).where(
-                    Conversation.workspace_id == workspace_id, Conversation.status == "open"))).scalar_one()
+                remaining = (
+                    await session.execute(
+                        select(func.count())
+                        .select_from(Conversation)
+                        .where(
+                            Conversation.workspace_id == workspace_id, Conversation.status == "open"
+                        )
+                    )
+                ).scalar_one()
             t0 = time.perf_counter()
             await sweep_all(db)
             idle_sweep_ms = (time.perf_counter() - t0) * 1000
@@ -140,7 +210,9 @@ async def run(database_url: str | None, agents: int, conversations: int, cap: in
         "left_in_queue": remaining,
         "rounds": len(round_seconds),
         "decision_ms_mean": round(statistics.mean(per_decision_ms), 3),
-        "decision_ms_p95": round(sorted(per_decision_ms)[int(0.95 * (len(per_decision_ms) - 1))], 3),
+        "decision_ms_p95": round(
+            sorted(per_decision_ms)[int(0.95 * (len(per_decision_ms) - 1))], 3
+        ),
         "round_ms_mean": round(statistics.mean(round_seconds) * 1000, 1),
         "assignments_per_s": round(assigned_total / sum(round_seconds), 1),
         "wall_s_including_resolves": round(total, 1),
@@ -149,13 +221,17 @@ async def run(database_url: str | None, agents: int, conversations: int, cap: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="default: a throwaway SQLite file")
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--cap", type=int, default=3)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.database_url, args.agents, args.conversations, args.cap))))
+    print(
+        json.dumps(asyncio.run(run(args.database_url, args.agents, args.conversations, args.cap)))
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.kit.repository import WorkspaceRepository
 from sangdam.routing.models import AssignmentEvent, Team, TeamMember
@@ -148,12 +149,24 @@ class RoutingRepository(WorkspaceRepository):
         )
         return list((await self.session.execute(stmt)).scalars())
 
-    async def last_requeued_from(self, conversation_id: int) -> int | None:
+    async def requeued_from(self, conversation_ids: list[int]) -> dict[int, int]:
+        """For conversations whose latest routing event is a requeue: the agent it left."""
+        if not conversation_ids:
+            return {}
         stmt = (
             self.select(AssignmentEvent)
-            .where(AssignmentEvent.conversation_id == conversation_id)
-            .order_by(AssignmentEvent.id.desc())
-            .limit(1)
+            .where(AssignmentEvent.conversation_id.in_(conversation_ids))
+            .order_by(AssignmentEvent.id)
         )
-        event = (await self.session.execute(stmt)).scalar()
-        return event.agent_id if event is not None and event.kind == "requeued" else None
+        latest = {e.conversation_id: e for e in (await self.session.execute(stmt)).scalars()}
+        return {
+            conversation_id: event.agent_id
+            for conversation_id, event in latest.items()
+            if event.kind == "requeued" and event.agent_id is not None
+        }
+
+    async def contacts(self, ids: list[int]) -> dict[int, Contact]:
+        if not ids:
+            return {}
+        stmt = self.select(Contact).where(Contact.id.in_(ids))
+        return {c.id: c for c in (await self.session.execute(stmt)).scalars()}

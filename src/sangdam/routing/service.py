@@ -75,11 +75,16 @@ async def assign_waiting(session: AsyncSession, workspace_id: int, team_id: int)
             if is_present(a, now)
         ]
         loads = await repository.loads()
-        for conversation in await repository.queue(team.id, limit=QUEUE_UPDATE_LIMIT):
+        free_seats = sum(max(0, a.max_concurrent - loads.get(a.id, 0)) for a in members)
+        waiting = await repository.queue(team.id, limit=min(QUEUE_UPDATE_LIMIT, free_seats))
+        # One query each for the whole slice, not one per conversation.
+        left = await repository.requeued_from([c.id for c in waiting])
+        contacts = await repository.contacts([c.contact_id for c in waiting])
+        for conversation in waiting:
             free = [a for a in members if loads.get(a.id, 0) < a.max_concurrent]
             if not free:
                 break
-            skipped = await repository.last_requeued_from(conversation.id)
+            skipped = left.get(conversation.id)
             if skipped is not None and len(free) > 1:
                 free = [a for a in free if a.id != skipped]
             epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -98,6 +103,7 @@ async def assign_waiting(session: AsyncSession, workspace_id: int, team_id: int)
                 conversation,
                 best,
                 team,
+                contacts.get(conversation.contact_id),
                 kind="assigned",
                 reason=f"least-loaded online member of {team.name} "
                 f"({loads.get(best.id, 0)}/{best.max_concurrent})",
@@ -115,6 +121,7 @@ async def _assign(
     conversation: Conversation,
     agent: Agent,
     team: Team | None,
+    contact: Contact | None = None,
     *,
     kind: str,
     reason: str,
@@ -134,9 +141,8 @@ async def _assign(
             candidates=candidates or [],
         )
     )
-    emit_conversation_updated(
-        session, conversation, await session.get(Contact, conversation.contact_id)
-    )
+    contact = contact or await session.get(Contact, conversation.contact_id)
+    emit_conversation_updated(session, conversation, contact)
 
 
 async def record_manual(
