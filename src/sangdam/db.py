@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -171,10 +172,16 @@ class Database:
         chat messages. A job that fails makes the batch fall back to one
         transaction per job, so one bad request never takes others down with it.
         """
-        if self._batcher is None:
+        if self._batcher is not None:
+            return await self._batcher.submit(job)
+        try:
             async with self.transaction() as session:
                 return await job(session)
-        return await self._batcher.submit(job)
+        except IntegrityError:
+            # A concurrent duplicate (same idempotency key) committed first; run again
+            # and the job finds it, instead of the client seeing a conflict.
+            async with self.transaction() as session:
+                return await job(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -138,3 +138,27 @@ async def test_a_burst_commits_together_and_a_bad_send_fails_alone(world: World)
     assert await _count(world, conversation_id) == 22
     for sock in sockets:
         await sock.close()
+
+
+async def test_concurrent_duplicate_starts_make_one_conversation(world: World) -> None:
+    visitor = await world.visitor()
+    sockets = [await visitor.socket() for _ in range(3)]
+    frame = {
+        "type": "message.send",
+        "conversation_id": None,
+        "client_id": new_client_id(),
+        "body": "처음이에요",
+    }
+    await asyncio.gather(*(s.send(frame) for s in sockets))
+    acks = [
+        await s.expect(
+            "ack", skip=("message.created", "conversation.created", "conversation.updated")
+        )
+        for s in sockets
+    ]
+    assert len({a["conversation"]["id"] for a in acks}) == 1
+    assert len({a["message"]["id"] for a in acks}) == 1
+    listing = await visitor.client.post("/api/widget/v1/session", json={})
+    assert len(listing.json()["conversations"]) == 1
+    for s in sockets:
+        await s.close()

@@ -94,6 +94,10 @@ async def receive_message(
     ``conversation_id=None`` starts a new conversation. Returns (conversation, the
     visitor's message, created); a retry returns the original and the bot stays quiet.
     """
+    locked = None
+    if conversation_id is not None:
+        # Lock first: a concurrent duplicate waits here and then sees the original.
+        locked = await own_conversation(session, contact, conversation_id, for_update=True)
     existing = await MessageRepository(session, contact.workspace_id).by_client_id(
         SenderType.CONTACT.value, contact.id, client_id
     )
@@ -104,6 +108,8 @@ async def receive_message(
                 "Use a new client_id for each new message.",
                 code="idempotency_conflict",
             )
+        if locked is not None and locked.id == existing.conversation_id:
+            return locked, existing, False
         conversation = await own_conversation(session, contact, existing.conversation_id)
         return conversation, existing, False
     content = {"button": button} if button is not None else None
@@ -126,7 +132,8 @@ async def receive_message(
             known_new=True,
         )
     else:
-        conversation = await own_conversation(session, contact, conversation_id, for_update=True)
+        assert locked is not None
+        conversation = locked
         if button is not None:
             body = bot.button_label(bot.offered_buttons(conversation), button)
         message, created = await send_as_contact(
