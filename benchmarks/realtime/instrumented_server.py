@@ -85,7 +85,9 @@ def _tracemalloc_growth() -> dict[str, Any]:
         total = sum(stat.size for stat in stats)
         top = []
         for stat in stats[: 25 if key == "lineno" else 10]:
-            frames = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback]
+            frames = [
+                f"{f.filename.split('site-packages/')[-1]}:{f.lineno}" for f in stat.traceback
+            ]
             top.append(
                 {
                     "kib": round(stat.size / 1024, 1),

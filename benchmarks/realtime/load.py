@@ -183,7 +183,7 @@ class Cluster:
     async def _reset_storage(self) -> None:
         if self.mode == "sqlite":
             for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
+                await asyncio.to_thread(Path(f"{self.sqlite_path}{suffix}").unlink, missing_ok=True)
             return
         import asyncpg
         import redis.asyncio as redis
@@ -233,14 +233,18 @@ class Cluster:
         log_path = self.dir / f"server-{name}.log"
         with open(log_path, "wb") as out:
             process = subprocess.Popen(
-                cmd, env=env, cwd=self.dir, stdout=out, stderr=subprocess.STDOUT,
+                cmd,
+                env=env,
+                cwd=self.dir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         SPAWNED.append(process)
         return Node(name, port, process, log_path)
 
-    async def _wait_ready(self, node: Node, timeout: float = 90.0) -> None:
-        deadline = now() + timeout
+    async def _wait_ready(self, node: Node, limit: float = 90.0) -> None:
+        deadline = now() + limit
         async with httpx.AsyncClient(timeout=5) as client:
             while now() < deadline:
                 if node.process.poll() is not None:
@@ -252,7 +256,7 @@ class Cluster:
                     if (await client.get(f"{node.base_url}/api/openapi.json")).status_code == 200:
                         return
                 await asyncio.sleep(0.2)
-        raise RuntimeError(f"server {node.name} did not answer within {timeout}s")
+        raise RuntimeError(f"server {node.name} did not answer within {limit}s")
 
     async def start(self) -> None:
         await self._reset_storage()
@@ -356,8 +360,10 @@ class CpuWatch:
         groups: dict[str, dict[int, float]] = {"postgres": {}, "redis": {}}
         for proc in psutil.process_iter(["name"]):
             name = proc.info["name"] or ""
-            group = "postgres" if name.startswith("postgres") else (
-                "redis" if name.startswith("redis-server") else None
+            group = (
+                "postgres"
+                if name.startswith("postgres")
+                else ("redis" if name.startswith("redis-server") else None)
             )
             if group:
                 with contextlib.suppress(psutil.Error):
@@ -367,7 +373,9 @@ class CpuWatch:
         t = self.me.cpu_times()
         snap["client"] = t.user + t.system
         total = psutil.cpu_times()
-        snap["machine_busy"] = total.user + total.system + total.nice + total.irq + total.softirq + total.steal
+        snap["machine_busy"] = (
+            total.user + total.system + total.nice + total.irq + total.softirq + total.steal
+        )
         snap["machine_iowait"] = getattr(total, "iowait", 0.0)
         return snap
 
@@ -450,8 +458,8 @@ async def open_socket(url: str, args: argparse.Namespace, **kwargs: Any) -> Clie
     )
 
 
-async def recv_until(ws: ClientConnection, wanted: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = now() + timeout
+async def recv_until(ws: ClientConnection, wanted: str, limit: float = 30.0) -> dict[str, Any]:
+    deadline = now() + limit
     while True:
         raw = await asyncio.wait_for(ws.recv(), max(0.01, deadline - now()))
         frame = orjson.loads(raw)
@@ -576,7 +584,9 @@ class Visitor:
 
     async def connect(self, args: argparse.Namespace) -> None:
         self.ws = await open_socket(f"{self.node.ws_url}/ws/widget", args)
-        await self.ws.send(orjson.dumps({"type": "hello", "token": self.token, "conversations": {}}))
+        await self.ws.send(
+            orjson.dumps({"type": "hello", "token": self.token, "conversations": {}})
+        )
         await recv_until(self.ws, "ready")
         self._task = asyncio.create_task(self._read())
 
@@ -662,14 +672,16 @@ async def bounded(items: list[Any], concurrency: int, fn: Any) -> list[BaseExcep
     return await asyncio.gather(*(one(item) for item in items))
 
 
-async def create_visitors(
-    visitors: list[Visitor], cluster: Cluster, concurrency: int
-) -> float:
+async def create_visitors(visitors: list[Visitor], cluster: Cluster, concurrency: int) -> float:
     started = now()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         failures = [
-            e for e in await bounded(visitors, concurrency, lambda v: v.create(client, cluster.inbox_key)) if e
+            e
+            for e in await bounded(
+                visitors, concurrency, lambda v: v.create(client, cluster.inbox_key)
+            )
+            if e
         ]
     if failures:
         raise RuntimeError(f"{len(failures)} visitors could not be created: {failures[0]!r}")
@@ -706,7 +718,9 @@ async def setup_chat(
 ) -> tuple[list[Agent], list[Visitor]]:
     nodes = cluster.nodes
     n_nodes = len(nodes)
-    agents = [Agent(k, (k + 1) % n_nodes, nodes[(k + 1) % n_nodes], run) for k in range(args.agents)]
+    agents = [
+        Agent(k, (k + 1) % n_nodes, nodes[(k + 1) % n_nodes], run) for k in range(args.agents)
+    ]
     visitors = [Visitor(i, i % n_nodes, nodes[i % n_nodes], run) for i in range(args.visitors)]
     await bot_off(nodes[0].base_url, cluster.workspace_id)
     elapsed = await create_visitors(visitors, cluster, args.create_concurrency)
@@ -731,24 +745,24 @@ async def setup_chat(
     # Let the warm-up deliveries reach the agents, then forget them.
     expected = len(visitors)
     deadline = now() + 20
-    while now() < deadline and min(len(a.seen) for a in agents) < expected:
+    while now() < deadline and min(len(a.seen) for a in agents) < expected:  # noqa: ASYNC110
         await asyncio.sleep(0.1)
     await asyncio.sleep(args.settle)
     log(f"{len(agents)} agents and {len(visitors)} visitors connected, conversations open")
     return agents, visitors
 
 
-async def drain(run: Run, agents: list[Agent], ids: list[str], timeout: float) -> None:
-    deadline = now() + timeout
+async def drain(run: Run, agents: list[Agent], ids: list[str], limit: float) -> None:
+    deadline = now() + limit
     while now() < deadline:
-        if all(i in run.ack_at for i in ids) and all(
-            all(i in a.seen for i in ids) for a in agents
-        ):
+        if all(i in run.ack_at for i in ids) and all(all(i in a.seen for i in ids) for a in agents):
             return
         await asyncio.sleep(0.2)
 
 
-def delivery_report(run: Run, agents: list[Agent], ids: list[str], postgres: bool) -> dict[str, Any]:
+def delivery_report(
+    run: Run, agents: list[Agent], ids: list[str], postgres: bool
+) -> dict[str, Any]:
     lat = [x for a in agents for x in a.latency]
     idset = set(ids)
     report: dict[str, Any] = {
@@ -855,7 +869,9 @@ async def scenario_max(args: argparse.Namespace, cluster: Cluster) -> dict[str, 
     run.measuring = False
     acked = [run.ack_at[i] for i in ids if i in run.ack_at]
     persisted = int(
-        await cluster.scalar("SELECT count(*) FROM messages WHERE client_id LIKE $1", run.tag + "-%")
+        await cluster.scalar(
+            "SELECT count(*) FROM messages WHERE client_id LIKE $1", run.tag + "-%"
+        )
     ) - len(visitors)
     last_ack = max(acked) if acked else now()
     result = {
@@ -904,7 +920,9 @@ async def scenario_idle(args: argparse.Namespace, cluster: Cluster) -> dict[str,
     watch = CpuWatch(cluster)
     watch.start()
     started = now()
-    failures = [e for e in await bounded(visitors, args.idle_concurrency, lambda v: v.connect(args)) if e]
+    failures = [
+        e for e in await bounded(visitors, args.idle_concurrency, lambda v: v.connect(args)) if e
+    ]
     open_seconds = now() - started
     opened = [v for v in visitors if v._task is not None]
     log(f"{len(opened)} sockets open in {open_seconds:.1f}s ({len(failures)} failed)")
@@ -969,7 +987,9 @@ def markdown_rows(results: list[dict[str, Any]]) -> str:
     for r in results:
         s, mode = r["scenario"], r["mode"]
         if "failed" in r:
-            lines.append(f"| {r.get('label', '')} | {mode} | {s} | failed: {r['failed']} | | NO | |")
+            lines.append(
+                f"| {r.get('label', '')} | {mode} | {s} | failed: {r['failed']} | | NO | |"
+            )
             continue
         cpu = r.get("cpu", r.get("cpu_open_and_settle", {})).get("avg_pct_of_one_core", {})
         load = f"other CPU {cpu.get('other', '?')}%"
@@ -1043,7 +1063,7 @@ async def wait_for_quiet(limit_s: float, threshold_pct: float) -> dict[str, Any]
 
 async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
     run_dir = Path(args.work_dir or tempfile.mkdtemp(prefix="sangdam-bench-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(run_dir.mkdir, parents=True, exist_ok=True)
     log(f"work dir {run_dir}")
     results: list[dict[str, Any]] = []
     for name in args.scenarios.split(","):
@@ -1059,8 +1079,10 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             loadavg = [round(x, 2) for x in os.getloadavg()]
             try:
                 await cluster.start()
-                log(f"{label}: {len(cluster.nodes)} server(s) up: "
-                    + ", ".join(f"{n.name}={n.base_url} pid {n.process.pid}" for n in cluster.nodes))
+                log(
+                    f"{label}: {len(cluster.nodes)} server(s) up: "
+                    + ", ".join(f"{n.name}={n.base_url} pid {n.process.pid}" for n in cluster.nodes)
+                )
                 result = await SCENARIOS[name](args, cluster)
             except Exception as exc:  # keep the other scenarios' results
                 import traceback
@@ -1079,22 +1101,51 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "quiet_check": quiet,
                 "params": {
                     k: getattr(args, k)
-                    for k in ("visitors", "agents", "rate", "duration", "inflight", "idle",
-                              "idle_hold", "no_compression", "sqlite_synchronous",
-                              "server_log_level", "instrument", "profile", "tracemalloc", "sample")
+                    for k in (
+                        "visitors",
+                        "agents",
+                        "rate",
+                        "duration",
+                        "inflight",
+                        "idle",
+                        "idle_hold",
+                        "no_compression",
+                        "sqlite_synchronous",
+                        "server_log_level",
+                        "instrument",
+                        "profile",
+                        "tracemalloc",
+                        "sample",
+                    )
                 },
                 "server_logs": [str(n.log_path) for n in cluster.nodes],
                 **result,
             }
             results.append(result)
             if args.json_out:  # written after every scenario, so a crash loses little
-                Path(args.json_out).write_text(
-                    json.dumps({"partial": True, "results": results}, indent=2, ensure_ascii=False)
+                partial = {"partial": True, "results": results}
+                await asyncio.to_thread(
+                    Path(args.json_out).write_text,
+                    json.dumps(partial, indent=2, ensure_ascii=False),
                 )
-            log(f"{label}: " + json.dumps({k: v for k, v in result.items()
-                                           if k in ("delivery_ms", "persisted_msgs_per_s",
-                                                    "kb_per_conn_peak", "target_met", "errors")},
-                                          ensure_ascii=False))
+            log(
+                f"{label}: "
+                + json.dumps(
+                    {
+                        k: v
+                        for k, v in result.items()
+                        if k
+                        in (
+                            "delivery_ms",
+                            "persisted_msgs_per_s",
+                            "kb_per_conn_peak",
+                            "target_met",
+                            "errors",
+                        )
+                    },
+                    ensure_ascii=False,
+                )
+            )
     return results
 
 
@@ -1102,71 +1153,147 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mode", choices=("sqlite", "postgres"), default="sqlite",
-                        help="sqlite: one process; postgres: two processes on PostgreSQL + Redis")
-    parser.add_argument("--scenarios", default="latency,max,idle",
-                        help="comma-separated, from: latency, max, idle (default: all three)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run each scenario this many times, each on fresh servers")
+    parser.add_argument(
+        "--mode",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="sqlite: one process; postgres: two processes on PostgreSQL + Redis",
+    )
+    parser.add_argument(
+        "--scenarios",
+        default="latency,max,idle",
+        help="comma-separated, from: latency, max, idle (default: all three)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each scenario this many times, each on fresh servers",
+    )
     g = parser.add_argument_group("scenario A (latency, max)")
-    g.add_argument("--visitors", type=int, default=100, help="visitors, one conversation each (100)")
+    g.add_argument(
+        "--visitors", type=int, default=100, help="visitors, one conversation each (100)"
+    )
     g.add_argument("--agents", type=int, default=2, help="connected agent sockets (2)")
     g.add_argument("--rate", type=float, default=100.0, help="latency: total messages/s (100)")
     g.add_argument("--duration", type=float, default=30.0, help="seconds of sending (30)")
-    g.add_argument("--inflight", default="1-4",
-                   help="max: sends in flight per visitor, N or MIN-MAX spread over visitors (1-4)")
-    g.add_argument("--drain", type=float, default=15.0,
-                   help="seconds to wait for outstanding acks/deliveries after sending (15)")
+    g.add_argument(
+        "--inflight",
+        default="1-4",
+        help="max: sends in flight per visitor, N or MIN-MAX spread over visitors (1-4)",
+    )
+    g.add_argument(
+        "--drain",
+        type=float,
+        default=15.0,
+        help="seconds to wait for outstanding acks/deliveries after sending (15)",
+    )
     g = parser.add_argument_group("scenario B (idle)")
     g.add_argument("--idle", type=int, default=5000, help="idle widget sockets on node A (5000)")
-    g.add_argument("--idle-hold", type=float, default=35.0,
-                   help="seconds to keep them open after settling; > 25 s so a heartbeat round "
-                        "is included (35)")
-    g.add_argument("--idle-concurrency", type=int, default=200,
-                   help="socket handshakes in flight while opening (200)")
+    g.add_argument(
+        "--idle-hold",
+        type=float,
+        default=35.0,
+        help="seconds to keep them open after settling; > 25 s so a heartbeat round "
+        "is included (35)",
+    )
+    g.add_argument(
+        "--idle-concurrency",
+        type=int,
+        default=200,
+        help="socket handshakes in flight while opening (200)",
+    )
     g = parser.add_argument_group("servers")
-    g.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432",
-                   help="PostgreSQL server (database name is appended)")
-    g.add_argument("--pg-database", default="sangdam_bench",
-                   help="database DROPPED and re-created for every scenario (sangdam_bench)")
-    g.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
-                   help="Redis database FLUSHDB'd for every scenario")
-    g.add_argument("--sqlite-synchronous", choices=("FULL", "NORMAL"),
-                   help="override SANGDAM_SQLITE_SYNCHRONOUS (server default: FULL)")
-    g.add_argument("--source", type=Path, default=ROOT / "src",
-                   help="directory holding the `sangdam` package the servers run "
-                        "(PYTHONPATH); default: this checkout's src/. Point it at a frozen "
-                        "copy to benchmark one revision while the tree changes")
-    g.add_argument("--server-log-level", default="warning",
-                   help="SANGDAM_LOG_LEVEL of the servers (warning)")
-    g.add_argument("--instrument", action="store_true",
-                   help="start servers through instrumented_server.py, which times the "
-                        "database transactions (write-lock wait/hold, commit) without "
-                        "changing the code; adds server_stats to the result")
-    g.add_argument("--profile", action="store_true",
-                   help="like --instrument, and run cProfile in the servers during the "
-                        "measured window (profile-NODE.prof in the work dir; slows them down)")
-    g.add_argument("--sample", action="store_true",
-                   help="like --instrument, and sample the servers' Python stacks every 1 ms of "
-                        "CPU time during the measured window (SIGPROF; shows where CPU goes)")
-    g.add_argument("--tracemalloc", action="store_true",
-                   help="like --instrument, and report which source lines allocated the "
-                        "memory that grew during the measured window (idle: while opening "
-                        "and settling); tracing inflates RSS, so don't quote KB/conn from it")
+    g.add_argument(
+        "--pg-dsn",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server (database name is appended)",
+    )
+    g.add_argument(
+        "--pg-database",
+        default="sangdam_bench",
+        help="database DROPPED and re-created for every scenario (sangdam_bench)",
+    )
+    g.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/14",
+        help="Redis database FLUSHDB'd for every scenario",
+    )
+    g.add_argument(
+        "--sqlite-synchronous",
+        choices=("FULL", "NORMAL"),
+        help="override SANGDAM_SQLITE_SYNCHRONOUS (server default: FULL)",
+    )
+    g.add_argument(
+        "--source",
+        type=Path,
+        default=ROOT / "src",
+        help="directory holding the `sangdam` package the servers run "
+        "(PYTHONPATH); default: this checkout's src/. Point it at a frozen "
+        "copy to benchmark one revision while the tree changes",
+    )
+    g.add_argument(
+        "--server-log-level", default="warning", help="SANGDAM_LOG_LEVEL of the servers (warning)"
+    )
+    g.add_argument(
+        "--instrument",
+        action="store_true",
+        help="start servers through instrumented_server.py, which times the "
+        "database transactions (write-lock wait/hold, commit) without "
+        "changing the code; adds server_stats to the result",
+    )
+    g.add_argument(
+        "--profile",
+        action="store_true",
+        help="like --instrument, and run cProfile in the servers during the "
+        "measured window (profile-NODE.prof in the work dir; slows them down)",
+    )
+    g.add_argument(
+        "--sample",
+        action="store_true",
+        help="like --instrument, and sample the servers' Python stacks every 1 ms of "
+        "CPU time during the measured window (SIGPROF; shows where CPU goes)",
+    )
+    g.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="like --instrument, and report which source lines allocated the "
+        "memory that grew during the measured window (idle: while opening "
+        "and settling); tracing inflates RSS, so don't quote KB/conn from it",
+    )
     g = parser.add_argument_group("client and output")
-    g.add_argument("--create-concurrency", type=int, default=32,
-                   help="concurrent POST /api/widget/v1/visitors requests (32)")
+    g.add_argument(
+        "--create-concurrency",
+        type=int,
+        default=32,
+        help="concurrent POST /api/widget/v1/visitors requests (32)",
+    )
     g.add_argument("--settle", type=float, default=3.0, help="seconds to settle between phases (3)")
-    g.add_argument("--no-compression", action="store_true",
-                   help="don't offer permessage-deflate (browsers do offer it)")
+    g.add_argument(
+        "--no-compression",
+        action="store_true",
+        help="don't offer permessage-deflate (browsers do offer it)",
+    )
     g.add_argument("--no-uvloop", action="store_true", help="plain asyncio loop in the client")
-    g.add_argument("--wait-quiet", type=float, default=0.0,
-                   help="before each scenario wait up to this many seconds for the machine "
-                        "to be idle (busy CPU below --quiet-threshold); 0 = don't wait")
-    g.add_argument("--quiet-threshold", type=float, default=20.0,
-                   help="idle means busy CPU below this %% of one core, over 3 s (20)")
-    g.add_argument("--max-seconds", type=float, default=1200.0,
-                   help="hard bound on the whole run; servers are killed after it (1200)")
+    g.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each scenario wait up to this many seconds for the machine "
+        "to be idle (busy CPU below --quiet-threshold); 0 = don't wait",
+    )
+    g.add_argument(
+        "--quiet-threshold",
+        type=float,
+        default=20.0,
+        help="idle means busy CPU below this %% of one core, over 3 s (20)",
+    )
+    g.add_argument(
+        "--max-seconds",
+        type=float,
+        default=1200.0,
+        help="hard bound on the whole run; servers are killed after it (1200)",
+    )
     g.add_argument("--work-dir", help="where databases and server logs go (a new temp dir)")
     g.add_argument("--label", help="label for the results (default MODE-SCENARIO-N)")
     g.add_argument("--json-out", help="also write the JSON summary to this file")

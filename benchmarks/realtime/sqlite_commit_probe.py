@@ -56,13 +56,21 @@ def probe(directory: Path, synchronous: str, n: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=2000, help="transactions per setting (2000)")
-    parser.add_argument("--dir", default=tempfile.gettempdir(), help="directory (same disk as the server's DB)")
+    parser.add_argument(
+        "--dir", default=tempfile.gettempdir(), help="directory (same disk as the server's DB)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         results = [probe(Path(tmp), mode, args.n) for mode in ("FULL", "NORMAL")]
-    print(json.dumps({"sqlite": sqlite3.sqlite_version, "dir": args.dir, "results": results}, indent=2))
+    print(
+        json.dumps(
+            {"sqlite": sqlite3.sqlite_version, "dir": args.dir, "results": results}, indent=2
+        )
+    )
 
 
 if __name__ == "__main__":
