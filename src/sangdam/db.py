@@ -94,7 +94,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
             # Each pooled connection would get its own empty in-memory database.
             raise ValueError("SANGDAM_DATABASE_URL must name a SQLite file, not :memory:")
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Reads run concurrently in WAL mode; a reconnect storm needs more than 5 + 10.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=20, max_overflow=40, pool_timeout=60
+        )
         synchronous = settings.sqlite_synchronous
 
         @event.listens_for(engine.sync_engine, "connect")

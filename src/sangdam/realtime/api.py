@@ -319,6 +319,12 @@ async def widget_socket(websocket: WebSocket) -> None:
     except SangdamError as exc:
         await _fail(websocket, exc)
         return
+    except Exception:
+        # Database busy or down: the widget reconnects with backoff.
+        log.warning("widget hello failed; asking the client to retry", exc_info=True)
+        with contextlib.suppress(Exception):
+            await websocket.close(code=CLOSE_TRY_AGAIN, reason="try again")
+        return
 
     async def fetch_missed(conversation_id: int, after_seq: int) -> list[dict[str, Any]]:
         async with app.db.read() as session:
@@ -404,8 +410,8 @@ async def _visitor_frame(
         send = frame
 
         async def store(session: AsyncSession) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-            fresh = await session.get(Contact, contact.id)
-            assert fresh is not None
+            # The contact loaded at connect time, attached without another SELECT.
+            fresh = await session.merge(contact, load=False)
             conversation, message, _ = await receive_message(
                 session,
                 inbox_id=inbox_id,

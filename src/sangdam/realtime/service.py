@@ -29,14 +29,12 @@ class Realtime:
 
     async def publish_committed(self, events: list[Any]) -> None:
         """Called by the database after every commit, with that transaction's events."""
-        for event in events:
-            if not isinstance(event, Event):
-                continue
-            try:
-                await self.broker.publish(event.to_wire(), durable=not event.ephemeral)
-            except Exception:
-                # Already committed: never turn that into an error for the sender.
-                log.exception("publishing %s failed", event.type)
+        items = [(e.to_wire(), not e.ephemeral) for e in events if isinstance(e, Event)]
+        try:
+            await self.broker.publish_many(items)
+        except Exception:
+            # Already committed: never turn that into an error for the sender.
+            log.exception("publishing %d events failed", len(items))
 
     async def publish_now(self, event: Event) -> None:
         """Ephemeral signals (typing) that change no state go out without a transaction."""
