@@ -39,8 +39,9 @@ from sangdam.workspaces.models import Agent, Workspace
 
 
 async def _fresh_postgres(url: str) -> None:
-    import asyncpg
     from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
