@@ -2,13 +2,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 LANGS = ("ko", "en")
 # Any visible text without spaces at the ends: ids come from other systems (e.g. "card_arrival?").
 KEY_PATTERN = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]{0,98}[^\s\x00-\x1f])?$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _check_lang(value: str) -> str:
+    if value not in LANGS:
+        raise ValueError(f"must be one of {', '.join(LANGS)}")
+    return value
+
+
+Lang = Annotated[str, AfterValidator(_check_lang)]
 
 
 class FaqIn(BaseModel):
@@ -21,7 +31,7 @@ class FaqIn(BaseModel):
     question: str = Field(min_length=1, max_length=500)
     paraphrases: list[str] = Field(default_factory=list, max_length=100)
     answer: str = Field(min_length=1, max_length=20000)
-    lang: str = "ko"
+    lang: Lang = "ko"
     article: str | None = Field(default=None, description="Slug of a help-center article")
 
     @field_validator("key")
@@ -29,13 +39,6 @@ class FaqIn(BaseModel):
     def _key(cls, value: str) -> str:
         if not KEY_PATTERN.match(value):
             raise ValueError("must be 1-100 characters without line breaks or spaces at the ends")
-        return value
-
-    @field_validator("lang")
-    @classmethod
-    def _lang(cls, value: str) -> str:
-        if value not in LANGS:
-            raise ValueError(f"must be one of {', '.join(LANGS)}")
         return value
 
     @field_validator("paraphrases")
@@ -71,7 +74,7 @@ class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(max_length=120)
-    lang: str = "ko"
+    lang: Lang = "ko"
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=300)
     body: str = Field(min_length=1, max_length=100_000)
@@ -83,13 +86,6 @@ class ArticleIn(BaseModel):
     def _slug(cls, value: str) -> str:
         if not SLUG_PATTERN.match(value):
             raise ValueError("use lowercase letters, digits and hyphens, e.g. 'refund-policy'")
-        return value
-
-    @field_validator("lang")
-    @classmethod
-    def _lang(cls, value: str) -> str:
-        if value not in LANGS:
-            raise ValueError(f"must be one of {', '.join(LANGS)}")
         return value
 
 

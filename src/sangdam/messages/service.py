@@ -22,6 +22,14 @@ from sangdam.workspaces.models import Agent
 PREVIEW_CHARS = 140
 
 
+def idempotency_conflict(client_id: str) -> Conflict:
+    return Conflict(
+        f"client_id {client_id!r} was already used for a different message. "
+        "Use a new client_id for each new message.",
+        code="idempotency_conflict",
+    )
+
+
 def validate_body(body: object, max_chars: int) -> str:
     if not isinstance(body, str):
         raise BadRequest("The message body must be text.", code="invalid_body")
@@ -87,11 +95,7 @@ async def send_message(
         existing = await repository.by_client_id(sender_type.value, sender_id, client_id)
         if existing is not None:
             if existing.content_hash != digest:
-                raise Conflict(
-                    f"client_id {client_id!r} was already used for a different message. "
-                    "Use a new client_id for each new message.",
-                    code="idempotency_conflict",
-                )
+                raise idempotency_conflict(client_id)
             return existing, False
 
     now = utcnow()

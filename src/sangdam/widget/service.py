@@ -13,11 +13,11 @@ from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import VisitorConversationOut
 from sangdam.conversations.service import start_conversation
-from sangdam.errors import Conflict, NotFound
+from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
-from sangdam.messages.service import send_as_contact, visitor_message
+from sangdam.messages.service import idempotency_conflict, send_as_contact, visitor_message
 from sangdam.routing import service as routing
 from sangdam.widget.schemas import WidgetConfig
 from sangdam.workspaces.models import Workspace
@@ -103,11 +103,7 @@ async def receive_message(
     )
     if existing is not None:
         if button is None and existing.body != body:
-            raise Conflict(
-                f"client_id {client_id!r} was already used for a different message. "
-                "Use a new client_id for each new message.",
-                code="idempotency_conflict",
-            )
+            raise idempotency_conflict(client_id)
         if locked is not None and locked.id == existing.conversation_id:
             return locked, existing, False
         conversation = await own_conversation(session, contact, existing.conversation_id)
