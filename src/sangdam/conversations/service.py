@@ -40,6 +40,7 @@ async def start_conversation(
     bot_state: dict[str, Any] | None = None,
     content: dict[str, Any] | None = None,
     known_new: bool = False,
+    extra_origin: dict[str, Any] | None = None,
 ) -> tuple[Conversation, Message, bool]:
     """A visitor's first message opens a conversation (idempotent on ``client_id``).
 
@@ -69,6 +70,8 @@ async def start_conversation(
         "title": context.title,
         "referrer": context.referrer or contact.referrer,
         "inbox": inbox.name,
+        # Decided by the server (business hours), never by the client.
+        **(extra_origin or {}),
     }
     conversation = Conversation(
         inbox_id=inbox.id,

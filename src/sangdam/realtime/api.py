@@ -423,6 +423,7 @@ async def _visitor_frame(
                 context=send.context or PageContext(),
                 max_chars=app.settings.realtime.max_message_chars,
                 base_url=app.settings.base_url,
+                email=send.email,
             )
             return visitor_message(message), visitor_view(conversation)
 

@@ -50,6 +50,8 @@ class Send(_Frame):
     button: str | None = Field(default=None, max_length=120)
     private: bool = False
     context: PageContext | None = None
+    # Outside business hours, the widget asks where to send the answer.
+    email: str | None = Field(default=None, max_length=320)
 
 
 class Page(_Frame):

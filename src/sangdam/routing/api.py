@@ -18,6 +18,7 @@ from sangdam.routing.schemas import (
     AgentStatusOut,
     AssignmentOut,
     AvailabilityIn,
+    BusinessHours,
     TeamIn,
     TeamOut,
     TransferIn,
@@ -37,6 +38,8 @@ async def _team_out(repository: RoutingRepository, team: Team) -> TeamOut:
         no_answer_minutes=team.no_answer_minutes,
         member_ids=await repository.member_ids(team),
         queue_size=len(await repository.queue(team.id, limit=10_000)),
+        hours=service.team_hours(team),
+        open_now=service.is_open(service.team_hours(team), utcnow()),
     )
 
 
@@ -81,6 +84,18 @@ async def update_team(
     require_admin(context.role)
     team = await RoutingRepository(session, context.workspace_id).team(team_id)
     return await _save_team(session, context, team, payload)
+
+
+@router.put("/teams/{team_id}/hours", response_model=TeamOut)
+async def set_hours(
+    context: CurrentAgent, session: Session, team_id: int, payload: BusinessHours | None
+) -> TeamOut:
+    """Business hours of a team (the General team's are the workspace's); null: always open."""
+    require_admin(context.role)
+    repository = RoutingRepository(session, context.workspace_id)
+    team = await repository.team(team_id)
+    team.hours = payload.model_dump(mode="json") if payload is not None else None
+    return await _team_out(repository, team)
 
 
 @router.get("/agents/status", response_model=list[AgentStatusOut])

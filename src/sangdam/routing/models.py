@@ -32,6 +32,8 @@ class Team(Base):
     auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)
     # An assignee who hasn't answered by then loses the conversation to the queue.
     no_answer_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    # Business hours (routing.schemas.BusinessHours); null means always open.
+    hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -2,8 +2,57 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHours(BaseModel):
+    """When people answer: a weekly schedule (with breaks), public holidays, closed dates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str = "Asia/Seoul"
+    # Day -> open intervals, e.g. {"mon": [["09:00", "12:00"], ["13:00", "18:00"]]}.
+    weekly: dict[str, list[tuple[dt.time, dt.time]]] = Field(default_factory=dict)
+    # Country whose public holidays close the team ("KR"), or null.
+    holidays: str | None = "KR"
+    closed_dates: list[dt.date] = Field(default_factory=list, max_length=366)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("use an IANA time zone such as Asia/Seoul") from None
+        return value
+
+    @field_validator("weekly")
+    @classmethod
+    def _weekly(
+        cls, value: dict[str, list[tuple[dt.time, dt.time]]]
+    ) -> dict[str, list[tuple[dt.time, dt.time]]]:
+        for day, intervals in value.items():
+            if day not in DAYS:
+                raise ValueError(f"days are {', '.join(DAYS)}; got {day!r}")
+            for start, end in intervals:
+                if start >= end:
+                    raise ValueError(f"{day}: {start:%H:%M} is not before {end:%H:%M}")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is not None:
+            import holidays
+
+            if value.upper() not in holidays.list_supported_countries():
+                raise ValueError(f"no public-holiday calendar for {value!r} (try KR)")
+            return value.upper()
+        return value
 
 
 class TeamIn(BaseModel):
@@ -22,6 +71,8 @@ class TeamOut(BaseModel):
     no_answer_minutes: int
     member_ids: list[int]
     queue_size: int
+    hours: BusinessHours | None = None
+    open_now: bool = True
 
 
 class AvailabilityIn(BaseModel):

@@ -8,7 +8,9 @@ never hand one conversation to two agents, nor push an agent past its cap.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +24,7 @@ from sangdam.events.service import emit
 from sangdam.messages.service import emit_conversation_updated
 from sangdam.routing.models import AssignmentEvent, Availability, Team
 from sangdam.routing.repository import RoutingRepository
+from sangdam.routing.schemas import DAYS, BusinessHours
 from sangdam.workspaces.models import Agent
 
 # A closed laptop lid is not a goodbye: an agent stays present this long after the last heartbeat.
@@ -349,3 +352,52 @@ async def publish_queue(session: AsyncSession, team: Team) -> None:
                 visitor_data=data,
             ),
         )
+
+
+# ---- business hours -------------------------------------------------------------------
+
+
+@functools.cache
+def _public_holidays(country: str, year: int) -> frozenset[dt.date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays(country, years=year))
+
+
+def _closed_day(hours: BusinessHours, day: dt.date) -> bool:
+    if day in hours.closed_dates:
+        return True
+    return hours.holidays is not None and day in _public_holidays(hours.holidays, day.year)
+
+
+def is_open(hours: BusinessHours | None, at: dt.datetime) -> bool:
+    """Whether people answer at ``at``: weekly intervals in the team's zone, minus holidays."""
+    if hours is None:
+        return True
+    local = at.astimezone(ZoneInfo(hours.timezone))
+    if _closed_day(hours, local.date()):
+        return False
+    intervals = hours.weekly.get(DAYS[local.weekday()], [])
+    now = local.time()
+    return any(start <= now < end for start, end in intervals)
+
+
+def next_opening(hours: BusinessHours | None, at: dt.datetime) -> dt.datetime | None:
+    """When people answer next (in UTC), looking up to three weeks ahead."""
+    if hours is None or is_open(hours, at):
+        return at
+    zone = ZoneInfo(hours.timezone)
+    local = at.astimezone(zone)
+    for offset in range(22):
+        day = local.date() + dt.timedelta(days=offset)
+        if _closed_day(hours, day):
+            continue
+        for start, _end in sorted(hours.weekly.get(DAYS[day.weekday()], [])):
+            candidate = dt.datetime.combine(day, start, tzinfo=zone)
+            if candidate > local:
+                return candidate.astimezone(dt.UTC)
+    return None
+
+
+def team_hours(team: Team) -> BusinessHours | None:
+    return BusinessHours.model_validate(team.hours) if team.hours else None

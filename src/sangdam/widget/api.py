@@ -93,6 +93,7 @@ async def start(
         context=payload.context,
         max_chars=settings.realtime.max_message_chars,
         base_url=settings.base_url,
+        email=payload.email,
     )
     if not created:
         response.status_code = 200

@@ -23,6 +23,8 @@ class WidgetConfig(BaseModel):
     # Per language: the bot's greeting and topic buttons, or null when the bot is off.
     bot: dict[str, dict[str, Any] | None]
     help_url: str | None
+    # {"open": bool, "next_open": ISO time or null}: outside hours the widget takes a message.
+    hours: dict[str, Any]
 
 
 class VisitorOut(BaseModel):
@@ -45,6 +47,7 @@ class VisitorMessageIn(BaseModel):
 
 class StartConversationIn(VisitorMessageIn):
     context: PageContext = Field(default_factory=PageContext)
+    email: str | None = Field(default=None, max_length=320, description="For a reply by email")
 
 
 class StartedOut(BaseModel):

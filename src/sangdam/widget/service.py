@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sangdam.accounts.service import normalise_email
 from sangdam.bot import service as bot
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
@@ -13,12 +14,14 @@ from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import VisitorConversationOut
 from sangdam.conversations.service import start_conversation
+from sangdam.db import utcnow
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.service import idempotency_conflict, send_as_contact, visitor_message
 from sangdam.routing import service as routing
+from sangdam.routing.repository import RoutingRepository
 from sangdam.widget.schemas import WidgetConfig
 from sangdam.workspaces.models import Workspace
 
@@ -72,8 +75,27 @@ async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> W
         inbox_name=inbox.name,
         greeting=greeting,
         bot={lang: await bot.welcome(session, inbox, lang) for lang in ("ko", "en")},
+        hours=await business_hours(session, inbox.workspace_id),
         help_url=f"{base_url}/help/{workspace.slug}" if workspace.slug else None,
     )
+
+
+async def _closed_until(session: AsyncSession, workspace_id: int) -> str | bool | None:
+    """False while the workspace is open; else when it opens next (ISO), or None if unknown."""
+    hours = routing.team_hours(await RoutingRepository(session, workspace_id).default_team())
+    now = utcnow()
+    if routing.is_open(hours, now):
+        return False
+    opening = routing.next_opening(hours, now)
+    return opening.isoformat() if opening else None
+
+
+async def business_hours(session: AsyncSession, workspace_id: int) -> dict[str, Any]:
+    closed_until = await _closed_until(session, workspace_id)
+    return {
+        "open": closed_until is False,
+        "next_open": None if closed_until is False else closed_until,
+    }
 
 
 async def receive_message(
@@ -88,6 +110,7 @@ async def receive_message(
     context: PageContext,
     max_chars: int,
     base_url: str,
+    email: str | None = None,
 ) -> tuple[Conversation, Message, bool]:
     """A visitor's message or button press: store it, then let the bot answer if it's its turn.
 
@@ -112,6 +135,13 @@ async def receive_message(
     if conversation_id is None:
         inbox = await session.get(Inbox, inbox_id)
         assert inbox is not None
+        closed_until = await _closed_until(session, contact.workspace_id)
+        offline = None
+        if closed_until is not False:
+            # Outside business hours: an offline message, answered later (by email when given).
+            if email:
+                contact.email = normalise_email(email)
+            offline = {"offline": True, "next_open": closed_until, "email": contact.email}
         state = await bot.initial_state(session, inbox, bot.bot_lang(contact.locale))
         if button is not None:
             body = bot.button_label((state or {}).get("offered", {}), button)
@@ -126,6 +156,7 @@ async def receive_message(
             bot_state=state,
             content=content,
             known_new=True,
+            extra_origin=offline,
         )
     else:
         assert locked is not None
