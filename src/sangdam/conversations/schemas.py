@@ -86,4 +86,5 @@ def agent_view(conversation: Conversation, contact: Contact | None) -> dict[str,
 def visitor_view(conversation: Conversation) -> dict[str, Any]:
     view = VisitorConversationOut.model_validate(conversation)
     view.assigned = conversation.assignee_id is not None
-    return view.model_dump(mode="json")
+    # Queue place comes with queue.updated events; leaving it out keeps the widget's copy.
+    return view.model_dump(mode="json", exclude={"queue_position", "estimated_wait_minutes"})

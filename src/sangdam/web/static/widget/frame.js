@@ -159,6 +159,8 @@ function renderMessages() {
 
 async function openConversation(id) {
   state.current = id;
+  // Outside business hours a new conversation asks where to send the answer.
+  $("email-field").hidden = !(id === "new" && state.config && !state.config.hours.open);
   $("home").hidden = true;
   $("chat").hidden = false;
   $("back").hidden = false;
@@ -207,6 +209,7 @@ function flushOutbox() {
     socket.send({
       type: "message.send", ref: item.client_id, client_id: item.client_id,
       conversation_id: item.conversation_id, body: item.body, button: item.button,
+      email: item.conversation_id === null ? item.email : undefined,
       context: item.conversation_id === null ? state.context : undefined,
     });
   }
@@ -221,7 +224,8 @@ function onAck(frame) {
     if (item && item.conversation_id === null) {
       // The first message created the conversation: the rest now know where to go.
       for (const queued of state.outbox) if (queued.conversation_id === null) queued.conversation_id = frame.conversation.id;
-      if (state.current === "new") state.current = frame.conversation.id;
+      if (state.current === "new") { state.current = frame.conversation.id; renderQueue(); }
+      $("email-field").hidden = true;
     }
   }
   saveOutbox();
@@ -251,7 +255,8 @@ function showError(message) {
 function renderQueue() {
   const box = $("queue");
   const conversation = state.conversations.get(state.current);
-  const waiting = conversation && conversation.queue_position;
+  // Outside business hours the offline notice says when to expect an answer instead.
+  const waiting = conversation && conversation.queue_position && state.config && state.config.hours.open;
   box.hidden = !waiting;
   if (waiting) {
     box.textContent = t("You are number {position} in line · about {minutes} min")
@@ -334,7 +339,9 @@ function connect() {
 }
 
 function queue(item) {
-  state.outbox.push({ client_id: randomId(), conversation_id: state.current === "new" ? null : state.current, ...item });
+  const starting = state.current === "new";
+  const email = starting && !$("email-field").hidden ? $("email").value.trim() : "";
+  state.outbox.push({ client_id: randomId(), conversation_id: starting ? null : state.current, email: email || undefined, ...item });
   saveOutbox();
   renderMessages();
   flushOutbox();
@@ -394,6 +401,16 @@ async function main() {
   if (state.context === null) state.context = { url: null, referrer: document.referrer || null, locale: navigator.language };
   const session = await startSession();
   state.config = session.config;
+  if (!session.config.hours.open) {
+    const when = session.config.hours.next_open
+      ? new Intl.DateTimeFormat(locale, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }).format(new Date(session.config.hours.next_open))
+      : "";
+    $("offline").textContent = when
+      ? t("We're away right now. Leave a message and your email, and we'll reply from {when}.").replace("{when}", when)
+      : t("We're away right now. Leave a message and your email, and we'll reply as soon as we're back.");
+    $("offline").hidden = false;
+    if (state.current === "new") $("email-field").hidden = false;
+  }
   if (session.config.help_url) {
     $("help-link").href = `${session.config.help_url}/${locale}`;
     $("help-link").hidden = false;
