@@ -165,7 +165,6 @@ async def agent_socket(
 
     hub = app.realtime.hub
     hub.add(connection)
-    connection.start_writer()
     try:
         try:
             await _agent_resume(connection, epoch, last_event_id)
@@ -333,7 +332,6 @@ async def widget_socket(websocket: WebSocket) -> None:
     connection = VisitorConnection(websocket, contact.workspace_id, contact.id, fetch_missed)
     hub = app.realtime.hub
     hub.add(connection)
-    connection.start_writer()
     try:
         async with app.db.read() as session:
             for conversation_id, after_seq in hello.conversations.items():

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,7 +38,8 @@ class Connection:
     def __init__(self, websocket: WebSocket, workspace_id: int) -> None:
         self.websocket = websocket
         self.workspace_id = workspace_id
-        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        # Frames waiting to be written; None asks the writer to close the socket.
+        self.pending: deque[dict[str, Any] | None] = deque()
         self.last_received = time.monotonic()
         # While resuming, live frames wait here until the replay has been sent.
         self._held: list[dict[str, Any]] | None = []
@@ -59,12 +61,15 @@ class Connection:
     def send(self, frame: dict[str, Any]) -> None:
         if self.closed:
             return
-        if self.queue.qsize() >= MAX_QUEUED_FRAMES:
+        if len(self.pending) >= MAX_QUEUED_FRAMES:
             log.warning("closing a %s socket that stopped reading", self.kind)
-            self.queue.put_nowait(None)
+            self.pending.append(None)
             self.closed = True
-            return
-        self.queue.put_nowait(frame)
+        else:
+            self.pending.append(frame)
+        # A writer runs only while there is something to write: idle sockets cost no task.
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop())
 
     def release(self, after: Callable[[dict[str, Any]], bool]) -> None:
         """End the resume: forward held envelopes that ``after`` accepts, then go live."""
@@ -73,18 +78,16 @@ class Connection:
             if after(envelope):
                 self.offer(envelope)
 
-    def start_writer(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop())
-
     async def before_send(self, frame: dict[str, Any]) -> list[dict[str, Any]]:
         """Hook for subclasses: frames to send in place of ``frame``."""
         return [frame]
 
     async def _write_loop(self) -> None:
         try:
-            while True:
-                frame = await self.queue.get()
+            while self.pending:
+                frame = self.pending.popleft()
                 if frame is None:
+                    self.closed = True
                     await self.websocket.close(code=CLOSE_TOO_SLOW, reason="too slow")
                     return
                 for item in await self.before_send(frame):
@@ -93,7 +96,6 @@ class Connection:
             raise
         except Exception as exc:  # the socket went away mid-send
             log.debug("writer stopped: %s", exc)
-        finally:
             self.closed = True
 
     async def stop(self) -> None:
