@@ -341,6 +341,9 @@ async def widget_socket(websocket: WebSocket) -> None:
                     connection.send(_error(exc, str(conversation_id)))
                     continue
                 connection.delivered[conversation_id] = after_seq
+        # This coroutine lives as long as the socket: drop what only the handshake needed.
+        inbox_id = visitor_token.inbox_id
+        del raw, hello, visitor_token
         # The writer sends what was missed, from the database, before anything live.
         connection.catch_up()
         connection.send({"type": "ready"})
@@ -349,7 +352,7 @@ async def widget_socket(websocket: WebSocket) -> None:
             websocket,
             connection,
             lambda frame: _visitor_frame(
-                websocket, contact, visitor_token.inbox_id, connection, frame
+                websocket, contact, inbox_id, connection, frame
             ),
         )
     finally:
