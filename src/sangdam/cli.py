@@ -50,6 +50,7 @@ def _banner(settings: Settings, seeded: bool) -> str:
         "",
         f"  Agent inbox      {base}/login",
         f"  Demo website     {base}/demo      (the chat widget is in the corner)",
+        f"  Help center      {base}/help/sangdam",
         f"  REST API schema  {base}/api/openapi.json",
         "",
         "  Demo sign-ins:",
