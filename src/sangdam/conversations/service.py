@@ -20,8 +20,7 @@ from sangdam.errors import BadRequest
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
-from sangdam.messages.models import Message, SenderType
-from sangdam.messages.repository import MessageRepository
+from sangdam.messages.models import Message
 from sangdam.messages.service import emit_conversation_updated, send_as_contact, validate_body
 from sangdam.routing import service as routing
 from sangdam.workspaces.models import Agent
@@ -39,32 +38,14 @@ async def start_conversation(
     max_chars: int,
     bot_state: dict[str, Any] | None = None,
     content: dict[str, Any] | None = None,
-    known_new: bool = False,
     extra_origin: dict[str, Any] | None = None,
-) -> tuple[Conversation, Message, bool]:
-    """A visitor's first message opens a conversation (idempotent on ``client_id``).
+) -> tuple[Conversation, Message]:
+    """A visitor's first message opens a conversation.
 
-    With ``bot_state`` the support bot takes the conversation first.
+    The caller has already looked ``client_id`` up (``widget.service.receive_message``
+    returns the original for a retry). With ``bot_state`` the bot takes it first.
     """
     validate_body(body, max_chars)
-    if client_id is not None and not known_new:
-        existing = await MessageRepository(session, inbox.workspace_id).by_client_id(
-            SenderType.CONTACT.value, contact.id, client_id
-        )
-        if existing is not None:
-            conversation = await ConversationRepository(session, inbox.workspace_id).get(
-                existing.conversation_id, for_update=True
-            )
-            message, created = await send_as_contact(
-                session,
-                conversation,
-                contact,
-                body=body,
-                client_id=client_id,
-                max_chars=max_chars,
-                content=content,
-            )
-            return conversation, message, created
     origin = {
         "url": context.url,
         "title": context.title,
@@ -93,7 +74,7 @@ async def start_conversation(
         content=content,
         known_new=True,
     )
-    return conversation, message, True
+    return conversation, message
 
 
 async def list_for_agent(

@@ -351,9 +351,7 @@ async def widget_socket(websocket: WebSocket) -> None:
         await _serve(
             websocket,
             connection,
-            lambda frame: _visitor_frame(
-                websocket, contact, inbox_id, connection, frame
-            ),
+            lambda frame: _visitor_frame(websocket, contact, inbox_id, connection, frame),
         )
     finally:
         hub.remove(connection)

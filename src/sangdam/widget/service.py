@@ -145,7 +145,8 @@ async def receive_message(
         state = await bot.initial_state(session, inbox, bot.bot_lang(contact.locale))
         if button is not None:
             body = bot.button_label((state or {}).get("offered", {}), button)
-        conversation, message, created = await start_conversation(
+        created = True
+        conversation, message = await start_conversation(
             session,
             inbox,
             contact,
@@ -155,7 +156,6 @@ async def receive_message(
             max_chars=max_chars,
             bot_state=state,
             content=content,
-            known_new=True,
             extra_origin=offline,
         )
     else:
