@@ -140,3 +140,22 @@ async def test_page_context_updates_the_customer_panel(world: World) -> None:
     assert detail.json()["contact"]["current_url"] == "https://shop.example/cart"
     assert [c["id"] for c in detail.json()["conversations"]] == [conversation_id]
     assert await visitor_ws.collect() == [{"type": "ack", "ref": None}]
+
+
+async def test_mention_in_a_note_notifies_that_agent_only(world: World) -> None:
+    login, _visitor, conversation_id, agent_ws, visitor_ws = await _setup(world)
+    note = await login.client.post(
+        f"{world.base}/conversations/{conversation_id}/messages",
+        json={
+            "body": f"@{world.agent.display_name} 환불 건 확인 부탁해요",
+            "private": True,
+            "client_id": new_client_id(),
+        },
+        headers=login.headers(),
+    )
+    assert note.status_code == 201
+    mention = await agent_ws.expect("mention", skip=("message.created", "conversation.updated"))
+    assert mention["data"]["agent_id"] == world.agent.id
+    assert mention["data"]["conversation_id"] == conversation_id
+    assert "환불" in mention["data"]["preview"]
+    assert "mention" not in _types(await visitor_ws.collect())

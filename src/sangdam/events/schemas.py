@@ -22,6 +22,8 @@ class EventType(enum.StrEnum):
     QUEUE_UPDATED = "queue.updated"
     # An agent's availability or presence changed.
     AGENT_UPDATED = "agent.updated"
+    # An internal note @mentions an agent.
+    MENTION = "mention"
     # Ephemeral: never stored in history, never replayed.
     TYPING = "typing"
 

@@ -18,6 +18,7 @@ from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import MessageOut, VisitorMessageOut, check_client_id
 from sangdam.workspaces.models import Agent
+from sangdam.workspaces.repository import AgentRepository
 
 PREVIEW_CHARS = 140
 
@@ -152,7 +153,33 @@ async def send_message(
     emit_conversation_updated(
         session, conversation, contact, visible_to_visitor=kind != MessageKind.NOTE
     )
+    if kind == MessageKind.NOTE and "@" in text:
+        await _notify_mentions(session, conversation, message)
     return message, True
+
+
+async def _notify_mentions(
+    session: AsyncSession, conversation: Conversation, note: Message
+) -> None:
+    """Tell each agent @named in an internal note (by display name, as the inbox inserts it)."""
+    agents = await AgentRepository(session, conversation.workspace_id).list_with_users()
+    for agent, _user in agents:
+        if agent.id != note.sender_id and f"@{agent.display_name}" in note.body:
+            emit(
+                session,
+                Event(
+                    type=EventType.MENTION,
+                    workspace_id=conversation.workspace_id,
+                    conversation_id=conversation.id,
+                    data={
+                        "agent_id": agent.id,
+                        "conversation_id": conversation.id,
+                        "message_id": note.id,
+                        "by": note.sender_name,
+                        "preview": note.body[:140],
+                    },
+                ),
+            )
 
 
 async def send_as_contact(

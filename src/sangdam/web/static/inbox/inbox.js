@@ -368,6 +368,31 @@ function showComposerError(message) {
   setTimeout(() => { box.hidden = true; }, 6000);
 }
 
+// ---- notifications ----------------------------------------------------------------
+
+function chime() {
+  // A short two-tone beep, generated: no audio file to ship.
+  try {
+    const audio = new AudioContext();
+    [660, 880].forEach((frequency, index) => {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = frequency;
+      gain.gain.value = 0.08;
+      tone.connect(gain).connect(audio.destination);
+      tone.start(audio.currentTime + index * 0.15);
+      tone.stop(audio.currentTime + index * 0.15 + 0.12);
+    });
+  } catch { /* audio may be blocked until the agent interacts with the page */ }
+}
+
+function notify(title, body, conversationId) {
+  chime();
+  if (!("Notification" in window) || Notification.permission !== "granted" || !document.hidden) return;
+  const notification = new Notification(title, { body, tag: `sangdam-${conversationId}` });
+  notification.onclick = () => { window.focus(); openConversation(conversationId); notification.close(); };
+}
+
 // ---- realtime -------------------------------------------------------------------
 
 let typingTimer = null;
@@ -388,9 +413,19 @@ function onFrame(frame) {
     case "resume_required": socket.reconnectNow(); break;
     case "message.created": addMessage(frame.data.message); break;
     case "conversation.created":
-    case "conversation.updated":
+    case "conversation.updated": {
+      const before = state.conversations.get(frame.data.conversation.id);
+      const after = frame.data.conversation;
+      // A customer now waits for a person (new, or handed over by the bot).
+      if (after.status === "open" && after.assignee_id === null && (!before || before.status !== "open")) {
+        notify(t("New inquiry"), after.last_message_preview, after.id);
+      }
       upsertConversation(frame.data.conversation);
       if (frame.data.conversation.id === state.current) { loadBotPath(state.current); loadAssignments(state.current); }
+      break;
+    }
+    case "mention":
+      if (frame.data.agent_id === boot.agent.id) notify(`${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
       break;
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
@@ -451,6 +486,10 @@ const socket = new ReconnectingSocket(() => {
 
 function wire() {
   $("me-name").textContent = boot.agent.name;
+  // Browsers ask for notification permission only after a click.
+  document.addEventListener("click", () => {
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  }, { once: true });
   $("settings-link").hidden = boot.agent.role === "agent";
   $("locale-select").value = locale;
   $("locale-select").addEventListener("change", async (event) => {
