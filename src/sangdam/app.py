@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sangdam.config import Settings
 from sangdam.db import Database
 from sangdam.errors import SangdamError
+from sangdam.jobs.service import run_worker
+from sangdam.notifications import service as notifications
 from sangdam.realtime.service import Realtime
 from sangdam.routing.tasks import run_sweeper
 
@@ -40,11 +42,16 @@ class Sangdam:
             run_sweeper(self.db, self.settings.routing.sweep_seconds),
             name="sangdam-routing-sweeper",
         )
+        notifications.register(self.settings)
+        self._worker = asyncio.create_task(
+            run_worker(self.db, self.settings.outbound.job_poll_seconds), name="sangdam-jobs"
+        )
 
     async def stop(self) -> None:
-        self._sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._sweeper
+        for task in (self._sweeper, self._worker):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.realtime.stop()
         await self.db.dispose()
 

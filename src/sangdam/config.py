@@ -56,6 +56,14 @@ class SecuritySettings(BaseModel):
     session_days: int = 14
 
 
+class OutboundSettings(BaseModel):
+    # Calls to admin-configured URLs (Slack, webhooks) may not reach internal
+    # addresses (SSRF); turn on only for a trusted on-premises setup.
+    allow_private: bool = False
+    # Background jobs look for work this often when idle.
+    job_poll_seconds: float = 1.0
+
+
 class RoutingSettings(BaseModel):
     # How often each process requeues unanswered or abandoned chats and fills free seats.
     # Short enough that a customer never waits on it long; cheap (a few queries per team).
@@ -88,6 +96,7 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @field_validator("redis_url")

@@ -10,6 +10,7 @@ from sangdam.conversations.schemas import ConversationOut, agent_view
 from sangdam.conversations.service import load
 from sangdam.db import utcnow
 from sangdam.errors import BadRequest
+from sangdam.kit.outbound import check_target
 from sangdam.messages.service import send_as_agent
 from sangdam.routing import service
 from sangdam.routing.models import Availability, Team, TeamMember
@@ -19,6 +20,7 @@ from sangdam.routing.schemas import (
     AssignmentOut,
     AvailabilityIn,
     BusinessHours,
+    SlackIn,
     TeamIn,
     TeamOut,
     TransferIn,
@@ -95,6 +97,24 @@ async def set_hours(
     repository = RoutingRepository(session, context.workspace_id)
     team = await repository.team(team_id)
     team.hours = payload.model_dump(mode="json") if payload is not None else None
+    return await _team_out(repository, team)
+
+
+@router.put("/teams/{team_id}/slack", response_model=TeamOut)
+async def set_slack(
+    context: CurrentAgent,
+    session: Session,
+    team_id: int,
+    payload: SlackIn | None,
+    settings: AppSettings,
+) -> TeamOut:
+    """A Slack incoming webhook for the team's new inquiries; null turns it off."""
+    require_admin(context.role)
+    repository = RoutingRepository(session, context.workspace_id)
+    team = await repository.team(team_id)
+    if payload is not None:
+        await check_target(payload.url, allow_private=settings.outbound.allow_private)
+    team.slack = payload.model_dump() if payload is not None else None
     return await _team_out(repository, team)
 
 

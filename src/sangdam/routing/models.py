@@ -34,6 +34,8 @@ class Team(Base):
     no_answer_minutes: Mapped[int] = mapped_column(Integer, default=5)
     # Business hours (routing.schemas.BusinessHours); null means always open.
     hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # {"url": Slack incoming webhook, "business_hours_only": bool}; null: no Slack.
+    slack: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

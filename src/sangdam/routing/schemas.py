@@ -75,6 +75,12 @@ class TeamOut(BaseModel):
     open_now: bool = True
 
 
+class SlackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(max_length=500, description="A Slack incoming-webhook URL")
+    business_hours_only: bool = False
+
+
 class AvailabilityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     availability: Literal["online", "away", "offline"]

@@ -22,6 +22,7 @@ from sangdam.errors import Conflict
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.messages.service import emit_conversation_updated
+from sangdam.notifications import service as notifications
 from sangdam.routing.models import AssignmentEvent, Availability, Team
 from sangdam.routing.repository import RoutingRepository
 from sangdam.routing.schemas import DAYS, BusinessHours
@@ -62,6 +63,9 @@ async def enqueue(
     )
     conversation.team_id = team.id
     conversation.queued_at = conversation.queued_at or utcnow()
+    notifications.inquiry_waiting(
+        session, conversation, team, open_now=is_open(team_hours(team), utcnow())
+    )
     await assign_waiting(session, conversation.workspace_id, team.id)
 
 

@@ -1,0 +1,68 @@
+"""Calls to URLs that admins configure (Slack, webhooks): refuse private targets (SSRF).
+
+Checked when the URL is saved and again when it is called (the name may resolve
+elsewhere by then). Loopback, private, link-local (169.254.169.254), multicast and
+reserved addresses, IPv4-mapped IPv6 included, are refused unless explicitly allowed.
+Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from sangdam.errors import BadRequest
+
+# A receiver slower than this is treated as down; the job retries later.
+TIMEOUT_SECONDS = 10.0
+
+
+def _forbidden(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def check_url_shape(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise BadRequest("Use an http(s) URL such as https://hooks.slack.com/services/…")
+    return url
+
+
+async def check_target(url: str, *, allow_private: bool) -> None:
+    """Refuse URLs whose host is, or resolves to, an internal address."""
+    host = urlsplit(check_url_shape(url)).hostname or ""
+    if allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise BadRequest(f"The host {host!r} does not resolve.") from None
+    if any(_forbidden(str(info[4][0])) for info in infos):
+        raise BadRequest(
+            f"{host} is an internal address; Sangdam only calls public addresses.",
+            code="forbidden_target",
+        )
+
+
+async def post_json(url: str, body: dict[str, Any], *, allow_private: bool) -> httpx.Response:
+    await check_target(url, allow_private=allow_private)
+    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        response = await client.post(url, json=body)
+    if response.status_code >= 300:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return response
