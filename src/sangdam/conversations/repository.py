@@ -14,18 +14,9 @@ AssigneeFilter = Literal["any", "me", "unassigned"]
 
 class ConversationRepository(WorkspaceRepository):
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation:
-        if not for_update:
-            return await self.get_scoped(Conversation, conversation_id, "Conversation")
-        stmt = (
-            self.select(Conversation)
-            .where(Conversation.id == conversation_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
+        return await self.get_scoped(
+            Conversation, conversation_id, "Conversation", for_update=for_update
         )
-        conversation = (await self.session.execute(stmt)).scalar()
-        if conversation is None:
-            return await self.get_scoped(Conversation, conversation_id, "Conversation")
-        return conversation
 
     async def get_for_contact(
         self, conversation_id: int, contact_id: int, *, for_update: bool = False

@@ -31,8 +31,15 @@ class WorkspaceRepository:
             stmt = stmt.where(model.workspace_id == self.workspace_id)
         return stmt
 
-    async def get_scoped(self, model: type[M], row_id: int, what: str) -> M:
-        row = (await self.session.execute(self.select(model).where(model.id == row_id))).scalar()  # type: ignore[attr-defined]
+    async def get_scoped(
+        self, model: type[M], row_id: int, what: str, *, for_update: bool = False
+    ) -> M:
+        """The row, or "not found". ``for_update`` locks it FOR NO KEY UPDATE: enough to
+        serialise writers, and it doesn't block (or deadlock with) foreign-key checks."""
+        stmt = self.select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+        if for_update:
+            stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+        row = (await self.session.execute(stmt)).scalar()
         if row is None:
             raise NotFound(f"{what} {row_id} does not exist in this workspace.")
         return row

@@ -311,9 +311,7 @@ async def search(
                     score=round(score, 4),
                 )
             )
-        words = [w for w in query.split() if len(w) >= 2][:5]
-    else:
-        words = [w for w in query.split() if len(w) >= 2][:5]
+    words = [w for w in query.split() if len(w) >= 2][:5]
     for article in await repository.search_articles(words, lang=lang, limit=limit):
         text = f"{article.title}\n{help_url}/{article.lang}/{article.slug}"
         matched = sum(

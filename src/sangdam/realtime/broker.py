@@ -209,26 +209,14 @@ class RedisBroker(Broker):
         await self._redis.aclose()
 
     async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
-        payload = orjson.dumps(envelope)
+        await self.publish_many([(envelope, durable)])
+
+    async def publish_many(self, items: list[tuple[dict[str, Any], bool]]) -> None:
+        if not items:
+            return
         try:
             if self._lost_publish:
                 await self._renew_epoch()
-            epoch, _ = await self._publish_script(
-                keys=[self._stream(envelope["workspace_id"]), self.CHANNEL, self.EPOCH_KEY],
-                args=[self.history_size, payload, new_epoch(), "1" if durable else "0"],
-            )
-            self._known_epoch = epoch.decode()
-        except Exception:
-            # The change is committed; clients will catch up once the epoch moves on.
-            self._lost_publish = self._lost_publish or durable
-            log.warning("could not publish %s; clients will resynchronise", envelope["type"])
-
-    async def publish_many(self, items: list[tuple[dict[str, Any], bool]]) -> None:
-        if len(items) == 1 or self._lost_publish:
-            for envelope, durable in items:
-                await self.publish(envelope, durable=durable)
-            return
-        try:
             # One round trip; each script still runs atomically and in order.
             async with self._redis.pipeline(transaction=False) as pipe:
                 for envelope, durable in items:
@@ -243,10 +231,10 @@ class RedisBroker(Broker):
                         client=pipe,
                     )
                 results = await pipe.execute()
-            if results:
-                self._known_epoch = results[-1][0].decode()
+            self._known_epoch = results[-1][0].decode()
         except Exception:
-            self._lost_publish = True
+            # The change is committed; clients will catch up once the epoch moves on.
+            self._lost_publish = self._lost_publish or any(durable for _, durable in items)
             log.warning("could not publish %d events; clients will resynchronise", len(items))
 
     async def _renew_epoch(self) -> None:

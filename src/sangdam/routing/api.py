@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Response
 from sqlalchemy import delete
 
@@ -25,6 +27,7 @@ from sangdam.routing.schemas import (
     TeamOut,
     TransferIn,
 )
+from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
 from sangdam.workspaces.service import require_admin
 
@@ -125,16 +128,20 @@ async def agent_status(context: CurrentAgent, session: Session) -> list[AgentSta
     loads = await repository.loads()
     now = utcnow()
     return [
-        AgentStatusOut(
-            id=a.id,
-            name=a.display_name,
-            availability=a.availability,
-            present=service.is_present(a, now),
-            max_concurrent=a.max_concurrent,
-            load=loads.get(a.id, 0),
-        )
+        _status(a, loads, now)
         for a, _ in await AgentRepository(session, context.workspace_id).list_with_users()
     ]
+
+
+def _status(agent: Agent, loads: dict[int, int], now: dt.datetime) -> AgentStatusOut:
+    return AgentStatusOut(
+        id=agent.id,
+        name=agent.display_name,
+        availability=agent.availability,
+        present=service.is_present(agent, now),
+        max_concurrent=agent.max_concurrent,
+        load=loads.get(agent.id, 0),
+    )
 
 
 @router.put("/me/availability", response_model=AgentStatusOut)
@@ -146,14 +153,7 @@ async def set_availability(
         agent.max_concurrent = payload.max_concurrent
     await service.set_availability(session, agent, Availability(payload.availability))
     loads = await RoutingRepository(session, context.workspace_id).loads()
-    return AgentStatusOut(
-        id=agent.id,
-        name=agent.display_name,
-        availability=agent.availability,
-        present=service.is_present(agent, utcnow()),
-        max_concurrent=agent.max_concurrent,
-        load=loads.get(agent.id, 0),
-    )
+    return _status(agent, loads, utcnow())
 
 
 @router.post("/conversations/{conversation_id}/claim", response_model=ConversationOut)

@@ -13,23 +13,8 @@ from sangdam.workspaces.models import Agent
 
 class RoutingRepository(WorkspaceRepository):
     async def team(self, team_id: int, *, for_update: bool = False) -> Team:
-        """``for_update`` serialises assignment per team across processes.
-
-        FOR NO KEY UPDATE, not FOR UPDATE: rows that reference the team (a conversation
-        joining its queue) take KEY SHARE locks, and FOR UPDATE would deadlock with them.
-        """
-        if not for_update:
-            return await self.get_scoped(Team, team_id, "Team")
-        stmt = (
-            self.select(Team)
-            .where(Team.id == team_id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-        team = (await self.session.execute(stmt)).scalar()
-        if team is None:
-            return await self.get_scoped(Team, team_id, "Team")
-        return team
+        """``for_update`` serialises assignment per team across processes."""
+        return await self.get_scoped(Team, team_id, "Team", for_update=for_update)
 
     async def teams(self) -> list[Team]:
         return list((await self.session.execute(self.select(Team).order_by(Team.id))).scalars())
