@@ -113,7 +113,9 @@ class Settings(BaseSettings):
             ("postgresql://", "postgresql+asyncpg://"),
             ("postgres://", "postgresql+asyncpg://"),
             ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
+            # Sangdam's own driver: statements on the loop, commits in a thread (kit/sqlite.py).
+            ("sqlite+sangdam://", "sqlite+sangdam://"),
+            ("sqlite://", "sqlite+sangdam://"),
         ):
             if url.startswith(prefix):
                 return driver + url[len(prefix) :]

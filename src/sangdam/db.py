@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +26,9 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from sangdam.config import Settings
+from sangdam.kit import sqlite as sqlite_driver
+
+sqlite_driver.register()
 
 # Stable constraint names so Alembic migrations can refer to them on both engines.
 NAMING_CONVENTION = {
@@ -96,10 +99,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
             raise ValueError("SANGDAM_DATABASE_URL must name a SQLite file, not :memory:")
         path.parent.mkdir(parents=True, exist_ok=True)
         # Reads run concurrently in WAL mode; a reconnect storm needs more than 5 + 10.
+        inline = url.startswith("sqlite+sangdam")
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=20, max_overflow=40, pool_timeout=60
+            url,
+            connect_args={} if inline else {"timeout": 30},
+            pool_size=20,
+            max_overflow=40,
+            pool_timeout=60,
         )
         synchronous = settings.sqlite_synchronous
+        # The inline driver must never wait on the loop; it retries locked statements in a thread.
+        busy_ms = 0 if inline else 30000
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -107,7 +117,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         return engine
@@ -130,7 +140,7 @@ class Database:
         # SQLite's busy loop keeps latency fair and avoids "database is locked".
         self._write_lock = asyncio.Lock() if settings.is_sqlite else None
         self._after_commit: list[AfterCommit] = []
-        self._batcher = _Batcher(self) if settings.is_sqlite else None
+        self._batcher = _Batcher(self)
 
     @property
     def dialect(self) -> str:
@@ -171,13 +181,16 @@ class Database:
     async def write(self, job: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``job`` in a committed transaction and return its result.
 
-        On SQLite, jobs that arrive together share one transaction (group commit):
-        one fsync and one turn of the write lock for many small writes, such as
-        chat messages. A job that fails makes the batch fall back to one
-        transaction per job, so one bad request never takes others down with it.
+        Jobs that arrive together share one transaction (group commit): one
+        commit, one fsync, one connection checkout and one broker round trip
+        for many small writes, such as chat messages. A job that fails makes the
+        batch fall back to one transaction per job, so one bad request never
+        takes others down with it.
         """
-        if self._batcher is not None:
-            return await self._batcher.submit(job)
+        return await self._batcher.submit(job)
+
+    async def write_alone(self, job: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``job`` in a transaction of its own."""
         try:
             async with self.transaction() as session:
                 return await job(session)
@@ -192,10 +205,13 @@ class Database:
 
 
 class _Batcher:
-    """Group commit for SQLite: queued jobs run back to back in one transaction."""
+    """Group commit: queued jobs run back to back in one transaction."""
 
     # Enough to amortise a commit; small enough that one batch's latency stays low.
     MAX_BATCH = 64
+    # PostgreSQL: a batch never waits long on a row another process holds (nor can
+    # two batches deadlock for long); on a timeout it falls back to one job at a time.
+    LOCK_TIMEOUT = "200ms"
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -215,8 +231,15 @@ class _Batcher:
         while self.pending:
             batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH :]
             results: list[Any] = []
+            if len(batch) == 1:
+                await self._run_alone(*batch[0])
+                continue
             try:
                 async with self.db.transaction() as session:
+                    if self.db.dialect == "postgresql":
+                        await session.execute(
+                            text(f"SET LOCAL lock_timeout = '{self.LOCK_TIMEOUT}'")
+                        )
                     for job, _ in batch:
                         results.append(await job(session))
             except Exception:
@@ -232,8 +255,7 @@ class _Batcher:
         self, job: Callable[[AsyncSession], Awaitable[Any]], future: asyncio.Future[Any]
     ) -> None:
         try:
-            async with self.db.transaction() as session:
-                result = await job(session)
+            result = await self.db.write_alone(job)
         except Exception as exc:  # handed to the waiting request, which reports it
             if not future.done():
                 future.set_exception(exc)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, ConversationRead
@@ -12,7 +13,35 @@ from sangdam.kit.repository import WorkspaceRepository
 AssigneeFilter = Literal["any", "me", "unassigned"]
 
 
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+# Hot-path statements built once (see messages/repository.py); scoped by parameter.
+_WRITE = update(_CONVERSATIONS).where(
+    _CONVERSATIONS.c.id == bindparam("_id"),
+    _CONVERSATIONS.c.workspace_id == bindparam("_workspace_id"),
+)
+_FOR_CONTACT_LOCKED = (
+    select(Conversation)
+    .where(
+        Conversation.workspace_id == bindparam("workspace_id"),
+        Conversation.id == bindparam("conversation_id"),
+        Conversation.contact_id == bindparam("contact_id"),
+    )
+    .with_for_update(key_share=True)
+    .execution_options(populate_existing=True)
+)
+
+
 class ConversationRepository(WorkspaceRepository):
+    async def write(self, conversation: Conversation, changes: dict[str, Any]) -> None:
+        """Write ``changes`` to a loaded (and locked) conversation with one UPDATE.
+
+        The object takes the new values as its loaded state, so nothing is written twice.
+        """
+        params = {**changes, "_id": conversation.id, "_workspace_id": self.workspace_id}
+        await self.session.execute(_WRITE, params)
+        for key, value in changes.items():
+            set_committed_value(conversation, key, value)
+
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation:
         return await self.get_scoped(
             Conversation, conversation_id, "Conversation", for_update=for_update
@@ -21,11 +50,16 @@ class ConversationRepository(WorkspaceRepository):
     async def get_for_contact(
         self, conversation_id: int, contact_id: int, *, for_update: bool = False
     ) -> Conversation | None:
+        if for_update:
+            params = {
+                "workspace_id": self.workspace_id,
+                "conversation_id": conversation_id,
+                "contact_id": contact_id,
+            }
+            return (await self.session.execute(_FOR_CONTACT_LOCKED, params)).scalar()
         stmt = self.select(Conversation).where(
             Conversation.id == conversation_id, Conversation.contact_id == contact_id
         )
-        if for_update:
-            stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
         return (await self.session.execute(stmt)).scalar()
 
     async def for_contact(self, contact_id: int, limit: int = 50) -> list[Conversation]:

@@ -1,16 +1,51 @@
 from __future__ import annotations
 
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.orm import make_transient_to_detached
+
 from sangdam.kit.repository import WorkspaceRepository
 from sangdam.messages.models import Message, MessageKind
 
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_COLUMNS = tuple(column.key for column in _MESSAGES.columns if column.key != "id")
+# The chat hot path's statements, built once: constructing a statement per message
+# cost more than running it. Each is still scoped to the workspace by a parameter.
+_INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_BY_CLIENT_ID = select(Message).where(
+    Message.workspace_id == bindparam("workspace_id"),
+    Message.sender_type == bindparam("sender_type"),
+    Message.sender_id == bindparam("sender_id"),
+    Message.client_id == bindparam("client_id"),
+)
+
 
 class MessageRepository(WorkspaceRepository):
+    async def insert(self, message: Message) -> Message:
+        """Write a new message with one INSERT and return it as a persistent row.
+
+        Every column must be set on ``message``: defaults are not applied here.
+        """
+        message.workspace_id = self.workspace_id
+        values = {key: getattr(message, key) for key in _COLUMNS}
+        message.id = (await self.session.execute(_INSERT, values)).scalar_one()
+        make_transient_to_detached(message)
+        self.session.add(message)
+        return message
+
     async def by_client_id(
         self, sender_type: str, sender_id: int | None, client_id: str
     ) -> Message | None:
+        if sender_id is not None:
+            params = {
+                "workspace_id": self.workspace_id,
+                "sender_type": sender_type,
+                "sender_id": sender_id,
+                "client_id": client_id,
+            }
+            return (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
         stmt = self.select(Message).where(
             Message.sender_type == sender_type,
-            Message.sender_id == sender_id,
+            Message.sender_id.is_(None),
             Message.client_id == client_id,
         )
         return (await self.session.execute(stmt)).scalar()
