@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sangdam.bot.api import router as bot_router
     from sangdam.contacts.api import router as contacts_router
     from sangdam.conversations.api import router as conversations_router
+    from sangdam.email.api import router as email_router
     from sangdam.knowledge.api import help_router
     from sangdam.knowledge.api import router as knowledge_router
     from sangdam.messages.api import router as messages_router
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_router,
         bot_router,
         routing_router,
+        email_router,
         help_router,
         widget_router,
         realtime_router,

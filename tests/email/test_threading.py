@@ -59,7 +59,9 @@ async def offline_conversation(
 
 async def stored_messages(world: World, conversation_id: int) -> list[Message]:
     async with world.server.db.read() as session:
-        stmt = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+        stmt = (
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+        )
         return list((await session.execute(stmt)).scalars())
 
 
@@ -67,7 +69,10 @@ async def contact_message(socket: Socket) -> dict[str, Any]:
     """The next customer message the agent's inbox hears of (earlier frames are skipped)."""
     while True:
         frame = await socket.recv()
-        if frame["type"] == "message.created" and frame["data"]["message"]["sender_type"] == "contact":
+        if (
+            frame["type"] == "message.created"
+            and frame["data"]["message"]["sender_type"] == "contact"
+        ):
             return frame
 
 

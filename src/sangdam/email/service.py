@@ -47,8 +47,8 @@ from sangdam.email.repository import (
     sent_by_message_ids,
     thread_by_token,
 )
-from sangdam.errors import SangdamError
-from sangdam.inboxes.models import Inbox
+from sangdam.errors import BadRequest, Conflict, SangdamError
+from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.jobs.service import enqueue
 from sangdam.messages import service as messages
 from sangdam.messages.models import Message, MessageKind, SenderType
@@ -291,6 +291,47 @@ async def prepare_offline_notice(
     ]
     mime.set_content("\n".join(line for line in lines if line is not None), charset="utf-8")
     return Outgoing(mime, addresses)
+
+
+# ---- the workspace's email inbox -------------------------------------------------------
+
+
+async def workspace_email_inbox(session: AsyncSession, workspace_id: int) -> Inbox | None:
+    return next((i for i in await email_inboxes(session) if i.workspace_id == workspace_id), None)
+
+
+async def set_email_inbox(
+    session: AsyncSession, settings: EmailSettings, workspace_id: int, address: str, name: str
+) -> Inbox:
+    """The address that opens new conversations by email. It names its workspace, so
+    two workspaces can never share one (else one would read the other's customers)."""
+    address = normalise_email(address)
+    local = address.rpartition("@")[0]
+    if local.startswith(REPLY_PREFIX) or not local:
+        raise BadRequest(
+            f"Addresses starting with {REPLY_PREFIX!r} are the reply addresses of conversations; "
+            "choose another, such as support@" + settings.domain + "."
+        )
+    inboxes = await email_inboxes(session)
+    if any(
+        i.workspace_id != workspace_id and str(i.config.get("address", "")).lower() == address
+        for i in inboxes
+    ):
+        raise Conflict(f"{address} is already used by another workspace; choose another address.")
+    inbox = next((i for i in inboxes if i.workspace_id == workspace_id), None)
+    if inbox is None:
+        inbox = Inbox(
+            workspace_id=workspace_id,
+            name=name,
+            channel_type=ChannelType.EMAIL.value,
+            public_key=f"sde_{secrets.token_urlsafe(16)}",
+            config={},
+        )
+        session.add(inbox)
+    inbox.name = name.strip()
+    inbox.config = {**(inbox.config or {}), "address": address}
+    await session.flush()
+    return inbox
 
 
 # ---- incoming ------------------------------------------------------------------------
