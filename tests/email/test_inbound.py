@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sangdam.config import EmailSettings, Settings
 from sangdam.email.models import EmailMessage as StoredEmail
 from sangdam.email.models import EmailThread
-from sangdam.email.service import strip_quoted
+from sangdam.email.service import parse_inbound, strip_quoted
 from sangdam.messages.models import Message
 from tests.email.conftest import INBOUND_DOMAIN, MAX_INBOUND, Mail
 from tests.email.test_threading import LUNCH_BREAK, offline_conversation
@@ -282,3 +282,19 @@ async def test_app_starts_the_listener_only_when_configured(tmp_path: Path) -> N
     finally:
         await running.stop()
     assert Settings().email.listen is False  # off by default
+
+
+def test_html_only_mail_keeps_the_new_text() -> None:
+    html = (
+        "<html><head><style>p{color:red}</style></head><body><p>네, 좋아요!</p>"
+        "<div>내일 뵐게요</div><blockquote>지난 메일 내용</blockquote></body></html>"
+    )
+    raw = (
+        "From: =?utf-8?b?6rOg6rCd?= <c@customer.test>\r\nTo: x@y.test\r\nSubject: hi\r\n"
+        "Message-ID: <h1@customer.test>\r\nContent-Type: text/html; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n" + html
+    ).encode()
+    parsed = parse_inbound(raw)
+    assert parsed.text == "네, 좋아요!\n\n내일 뵐게요"
+    assert parsed.sender == "c@customer.test" and parsed.sender_name == "고객"
+    assert parsed.rfc_message_id == "h1@customer.test"
