@@ -79,6 +79,14 @@ async def test_create_team_with_lunch_break_and_reload(
     ]
     await expect(form.locator("textarea[name=closed_dates]")).to_have_value("2026-12-31")
     await page.screenshot(path=str(artifacts / "settings-teams-reloaded-ko.png"), full_page=True)
+
+    # The email inbox address is saved from the same page.
+    address = f"help-{world.workspace.id}@mail.sangdam.test"
+    await page.locator("#email-inbox-form input[name=address]").fill(address)
+    await page.get_by_role("button", name="주소 저장").click()
+    await expect(page.locator("#notice")).to_have_text("저장했습니다.")
+    await page.reload()
+    await expect(page.locator("#email-inbox-form input[name=address]")).to_have_value(address)
     assert errors == []
     await context.close()
 

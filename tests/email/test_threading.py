@@ -252,3 +252,21 @@ async def test_live_chat_replies_are_not_mailed(world: World, mail: Mail) -> Non
     assert sent.status_code == 201
     await mail.run_jobs()
     assert mail.sink.received == []
+
+
+async def test_an_address_that_would_add_recipients_is_never_mailed(
+    world: World, mail: Mail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login, _visitor, started = await offline_conversation(
+        world, monkeypatch, LUNCH_BREAK, "수상한 주소", "me@example.com>, victim@evil.test"
+    )
+    await mail.run_jobs()
+    mail.sink.received.clear()
+    sent = await login.client.post(
+        f"{world.base}/conversations/{started['conversation']['id']}/messages",
+        json={"body": "답장"},
+        headers=login.headers(),
+    )
+    assert sent.status_code == 201
+    await mail.run_jobs()
+    assert mail.sink.received == []

@@ -91,9 +91,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_email_messages_conversation_id"), ["conversation_id"], unique=False
         )
-        batch_op.create_index(
-            "ix_email_messages_rfc_message_id", ["rfc_message_id"], unique=False
-        )
+        batch_op.create_index("ix_email_messages_rfc_message_id", ["rfc_message_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_email_messages_workspace_id"), ["workspace_id"], unique=False
         )
