@@ -270,3 +270,31 @@ async def test_an_address_that_would_add_recipients_is_never_mailed(
     assert sent.status_code == 201
     await mail.run_jobs()
     assert mail.sink.received == []
+
+
+async def test_offline_message_in_a_team_queue_emails_its_members(
+    world: World, mail: Mail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login, _visitor, started = await offline_conversation(
+        world, monkeypatch, LUNCH_BREAK, "결제 오류가 있어요", "pay@example.com"
+    )
+    await mail.run_jobs()
+    mail.sink.received.clear()  # the General team's notice went to the admins
+    team = await login.client.post(
+        f"{world.base}/teams",
+        json={"name": "결제팀", "member_ids": [world.agent.id]},
+        headers=login.headers(),
+    )
+    assert team.status_code == 201, team.text
+    moved = await login.client.post(
+        f"{world.base}/conversations/{started['conversation']['id']}/transfer",
+        json={"team_id": team.json()["id"]},
+        headers=login.headers(),
+    )
+    assert moved.status_code == 200, moved.text
+    await mail.run_jobs()
+    (envelope, notice), *rest = mail.sink.received
+    assert not rest
+    assert envelope.rcpt_tos == [world.emails[world.agent.id]]
+    assert "팀: 결제팀" in notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert notice["Auto-Submitted"] == "auto-generated"
