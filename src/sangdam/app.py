@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sangdam.config import Settings
 from sangdam.db import Database
+from sangdam.email import tasks as email_tasks
 from sangdam.errors import SangdamError
 from sangdam.jobs.service import run_worker
 from sangdam.notifications import service as notifications
@@ -35,6 +36,7 @@ class Sangdam:
         self.db = Database(settings)
         self.realtime = Realtime(settings)
         self.db.on_commit(self.realtime.publish_committed)
+        self.smtp: asyncio.Server | None = None
 
     async def start(self) -> None:
         await self.realtime.start()
@@ -46,8 +48,13 @@ class Sangdam:
         self._worker = asyncio.create_task(
             run_worker(self.db, self.settings.outbound.job_poll_seconds), name="sangdam-jobs"
         )
+        if self.settings.email.listen:
+            self.smtp = await email_tasks.start_listener(self.db, self.settings)
 
     async def stop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+            await self.smtp.wait_closed()
         for task in (self._sweeper, self._worker):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -122,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sangdam.bot.api import router as bot_router
     from sangdam.contacts.api import router as contacts_router
     from sangdam.conversations.api import router as conversations_router
+    from sangdam.email.api import router as email_router
     from sangdam.knowledge.api import help_router
     from sangdam.knowledge.api import router as knowledge_router
     from sangdam.messages.api import router as messages_router
@@ -140,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_router,
         bot_router,
         routing_router,
+        email_router,
         help_router,
         widget_router,
         realtime_router,

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,6 +70,54 @@ class RoutingSettings(BaseModel):
     sweep_seconds: float = 15.0
 
 
+class EmailSettings(BaseModel):
+    """The email channel: replies to offline messages by SMTP, customers' answers back in.
+
+    ``SANGDAM_EMAIL__HOST=smtp.example.com SANGDAM_EMAIL__FROM_ADDRESS=support@example.com``
+    turns outgoing mail on; ``SANGDAM_EMAIL__LISTEN=true`` starts the inbound listener.
+    """
+
+    # SMTP server that sends mail. Empty: email is off and nothing is sent (replies still
+    # reach the widget); most hosted providers give a submission host such as smtp.example.com.
+    host: str = ""
+    # 587 is the standard submission port (RFC 6409) that every provider offers.
+    port: int = 587
+    # SMTP login; empty skips AUTH (a local relay on a trusted network needs none).
+    username: str = ""
+    # Kept out of logs and reprs; set it through the environment, not a file in git.
+    password: SecretStr = SecretStr("")
+    # Upgrade the submission connection with STARTTLS, as port 587 expects; off only for a
+    # local relay (or a test server) that speaks plain SMTP.
+    starttls: bool = True
+    # Implicit TLS from the first byte (port 465) instead of STARTTLS.
+    use_tls: bool = False
+    # The sender of every mail, e.g. support@example.com; the display name is the agent's
+    # name and the workspace's. Empty: email is off.
+    from_address: str = ""
+    # The domain whose mail reaches Sangdam's listener (its MX points here). Reply-To is
+    # reply+<token>@<domain> and Message-IDs end in it. Empty: the from address's domain.
+    inbound_domain: str = ""
+    # Seconds to wait for the SMTP server before the job retries later.
+    timeout_seconds: float = 30.0
+    # Off by default: an SMTP port is opened only by an operator who routed mail to it.
+    listen: bool = False
+    # Loopback by default: put a real MTA (Postfix) in front and relay to it, or bind 0.0.0.0.
+    listen_host: str = "127.0.0.1"
+    # 2525, not 25: binding 25 needs root, and an MTA in front usually owns it.
+    listen_port: int = 2525
+    # Customer replies are text; 10 MB leaves room for a quoted thread and a photo while
+    # refusing (552) anything that would only fill the disk.
+    max_inbound_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def sending(self) -> bool:
+        return bool(self.host and self.from_address)
+
+    @property
+    def domain(self) -> str:
+        return (self.inbound_domain or self.from_address.rpartition("@")[2] or "localhost").lower()
+
+
 class DemoSettings(BaseModel):
     # `sangdam run` seeds a demo workspace on first start so there is something to click.
     seed: bool = True
@@ -97,6 +145,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @field_validator("redis_url")

@@ -229,8 +229,11 @@ async def send_as_agent(
     private: bool,
     max_chars: int,
 ) -> tuple[Message, bool]:
-    """A reply to the customer, or an internal note when ``private``."""
-    return await send_message(
+    """A reply to the customer, or an internal note when ``private``.
+
+    A reply to a conversation that continues by email is also mailed (a durable job).
+    """
+    message, created = await send_message(
         session,
         conversation,
         contact,
@@ -242,6 +245,11 @@ async def send_as_agent(
         max_chars=max_chars,
         kind=MessageKind.NOTE if private else MessageKind.TEXT,
     )
+    if created and not private:
+        from sangdam.email.service import reply_sent  # email builds on this module
+
+        await reply_sent(session, conversation, message)
+    return message, created
 
 
 def emit_conversation_updated(

@@ -1,4 +1,5 @@
-"""Notifications to the team's tools: a Slack message for each new inquiry.
+"""Notifications to the team's tools: a Slack message for each new inquiry, an email
+for each offline message.
 
 The Slack call is a durable job (``jobs``): written with the change, retried with
 backoff while Slack (or the network) is down, delivered once it is back.
@@ -20,12 +21,22 @@ from sangdam.routing.models import Team
 from sangdam.workspaces.models import Workspace
 
 SLACK_NEW_INQUIRY = "slack.new_inquiry"
+# Handled by sangdam.email.tasks: the team (or the admins) hear of an offline message.
+OFFLINE_MESSAGE_EMAIL = "email.offline_notice"
 
 
 def inquiry_waiting(
     session: AsyncSession, conversation: Conversation, team: Team, *, open_now: bool
 ) -> None:
-    """A conversation joined ``team``'s queue: tell Slack if the team asked for it."""
+    """A conversation joined ``team``'s queue: tell Slack if the team asked for it, and
+    email the team about an offline message."""
+    if (conversation.origin or {}).get("offline"):
+        enqueue(
+            session,
+            OFFLINE_MESSAGE_EMAIL,
+            {"workspace_id": conversation.workspace_id, "conversation_id": conversation.id},
+            workspace_id=conversation.workspace_id,
+        )
     slack = team.slack or {}
     if not slack.get("url") or (slack.get("business_hours_only") and not open_now):
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Response
 from sqlalchemy import delete
@@ -22,7 +23,9 @@ from sangdam.routing.schemas import (
     AssignmentOut,
     AvailabilityIn,
     BusinessHours,
+    CapIn,
     SlackIn,
+    SlackOut,
     TeamIn,
     TeamOut,
     TransferIn,
@@ -45,6 +48,18 @@ async def _team_out(repository: RoutingRepository, team: Team) -> TeamOut:
         queue_size=len(await repository.queue(team.id, limit=10_000)),
         hours=service.team_hours(team),
         open_now=service.is_open(service.team_hours(team), utcnow()),
+        slack=_slack_out(team),
+    )
+
+
+def _slack_out(team: Team) -> SlackOut | None:
+    slack = team.slack or {}
+    url = str(slack.get("url") or "")
+    if not url:
+        return None
+    host = urlsplit(url).netloc
+    return SlackOut(
+        url_hint=f"{host}/…{url[-4:]}", business_hours_only=bool(slack.get("business_hours_only"))
     )
 
 
@@ -142,6 +157,19 @@ def _status(agent: Agent, loads: dict[int, int], now: dt.datetime) -> AgentStatu
         max_concurrent=agent.max_concurrent,
         load=loads.get(agent.id, 0),
     )
+
+
+@router.put("/agents/{agent_id}/cap", response_model=AgentStatusOut)
+async def set_cap(
+    context: CurrentAgent, session: Session, agent_id: int, payload: CapIn
+) -> AgentStatusOut:
+    """An admin sets how many open conversations an agent gets at once (auto-assignment)."""
+    require_admin(context.role)
+    agent = await AgentRepository(session, context.workspace_id).get(agent_id)
+    agent.max_concurrent = payload.max_concurrent
+    await service.capacity_freed(session, context.workspace_id, agent.id)
+    loads = await RoutingRepository(session, context.workspace_id).loads()
+    return _status(agent, loads, utcnow())
 
 
 @router.put("/me/availability", response_model=AgentStatusOut)

@@ -63,6 +63,13 @@ class TeamIn(BaseModel):
     member_ids: list[int] = Field(default_factory=list, max_length=500)
 
 
+class SlackOut(BaseModel):
+    """Whether Slack is on; the webhook URL is a credential, so only a hint of it is shown."""
+
+    url_hint: str
+    business_hours_only: bool
+
+
 class TeamOut(BaseModel):
     id: int
     name: str
@@ -73,12 +80,18 @@ class TeamOut(BaseModel):
     queue_size: int
     hours: BusinessHours | None = None
     open_now: bool = True
+    slack: SlackOut | None = None
 
 
 class SlackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(max_length=500, description="A Slack incoming-webhook URL")
     business_hours_only: bool = False
+
+
+class CapIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_concurrent: int = Field(ge=0, le=100)
 
 
 class AvailabilityIn(BaseModel):

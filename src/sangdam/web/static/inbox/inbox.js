@@ -141,6 +141,11 @@ function renderHeader() {
   $("thread-category").hidden = !conversation.category;
   $("thread-category").textContent = conversation.category || "";
   $("thread-status").dataset.status = conversation.status;
+  // Offline and email conversations: replies also go out by email (email/service.py).
+  const origin = conversation.origin || {};
+  const byEmail = origin.channel === "email" || (origin.offline && origin.email);
+  $("thread-channel").hidden = !byEmail;
+  $("thread-channel").textContent = byEmail ? `${t(origin.offline ? "Offline message" : "Email")} · ${t("replies also go to")} ${origin.email}` : "";
   $("toggle-status").textContent = conversation.status === "resolved" ? t("Reopen") : t("Resolve");
   const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
   $("assign-me").hidden = conversation.assignee_id === boot.agent.id;
@@ -168,7 +173,7 @@ function renderMessages() {
     list.append(el("li", { class: `message ${side} ${message.kind} ${message.sender_type}`, "data-seq": message.seq },
       el("small", { class: "sender", text: message.kind === "note" ? `${t("Internal note")} · ${message.sender_name}` : (message.sender_name || (side === "theirs" ? t("Visitor") : "")) }),
       body,
-      el("small", { class: "meta muted", text: formatTime(message.created_at, locale) + (seen ? ` · ${t("Seen")}` : "") })));
+      el("small", { class: "meta muted", text: formatTime(message.created_at, locale) + (message.content && message.content.channel === "email" ? ` · ${t("Email")}` : "") + (seen ? ` · ${t("Seen")}` : "") })));
   }
   for (const item of state.pending.filter((p) => p.conversationId === state.current)) {
     const body = el("div", { class: "bubble" });

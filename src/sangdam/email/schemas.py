@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EmailInboxIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(
+        max_length=320,
+        description="The support address whose mail reaches Sangdam's listener, e.g. "
+        "support@mail.example.com; email to it that answers no conversation opens a new one.",
+    )
+    name: str = Field(default="Email", min_length=1, max_length=200)
+
+
+class EmailInboxOut(BaseModel):
+    id: int
+    name: str
+    address: str
