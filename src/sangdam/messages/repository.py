@@ -11,7 +11,7 @@ _COLUMNS = tuple(column.key for column in _MESSAGES.columns if column.key != "id
 # The chat hot path's statements, built once: constructing a statement per message
 # cost more than running it. Each is still scoped to the workspace by a parameter.
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id)
-_BY_CLIENT_ID = select(Message).where(
+_BY_CLIENT_ID = select(_MESSAGES.c.id).where(
     Message.workspace_id == bindparam("workspace_id"),
     Message.sender_type == bindparam("sender_type"),
     Message.sender_id == bindparam("sender_id"),
@@ -42,7 +42,9 @@ class MessageRepository(WorkspaceRepository):
                 "sender_id": sender_id,
                 "client_id": client_id,
             }
-            return (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
+            # Almost always nothing: look for the id alone, load the row only for a retry.
+            found = (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
+            return None if found is None else await self.session.get(Message, found)
         stmt = self.select(Message).where(
             Message.sender_type == sender_type,
             Message.sender_id.is_(None),
