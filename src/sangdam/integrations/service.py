@@ -228,11 +228,13 @@ async def save_github(
 ) -> Integration:
     api_url = payload.api_url.strip().rstrip("/")
     _check_scheme(api_url, allow_private=allow_private)
-    await check_target(api_url, allow_private=allow_private)
     integration = await _integration(session, workspace_id, IntegrationKind.GITHUB)
-    integration.config = {"api_url": api_url, "repo": payload.repo}
     if payload.token is not None:
         integration.secret = payload.token.strip() or None
+    if integration.secret:
+        # Sangdam will call it (prefilled links alone never do): refuse internal targets now.
+        await check_target(api_url, allow_private=allow_private)
+    integration.config = {"api_url": api_url, "repo": payload.repo}
     integration.updated_at = utcnow()
     await session.flush()
     return integration
