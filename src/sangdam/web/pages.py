@@ -117,7 +117,7 @@ async def customers_page(
     )
     if current is None:
         raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
-    agent, workspace = current
+    _agent, workspace = current
     bootstrap = {
         "workspaceId": workspace.id,
         "csrfToken": web_session.csrf_token,
