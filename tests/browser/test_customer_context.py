@@ -143,6 +143,11 @@ async def test_verified_member_context_in_the_customer_panel(
             assert await agent.evaluate("window.__xss") is None
             assert await agent.locator("#detail img").count() == 0
             await agent.screenshot(path=str(artifacts / "customers-page-ko.png"))
+            # The member signs out on a shared computer: the widget forgets them.
+            await expect(frame.locator("#conversations li")).to_have_count(1)
+            await customer.evaluate("Sangdam.shutdown()")
+            await expect(frame.locator("#conversations li")).to_have_count(0)
+            await expect(frame.locator("#title")).to_have_text(world.workspace.name)
             await customer_context.close()
             await agent_context.close()
     finally:

@@ -123,9 +123,9 @@ def downgrade() -> None:
     op.drop_table("github_issues")
     op.drop_table("integrations")
     op.drop_table("contact_events")
-    with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index("ix_contacts_member")
-        batch_op.drop_column("claimed_member_id")
-        batch_op.drop_column("verified_at")
-        batch_op.drop_column("member_id")
-        batch_op.drop_column("signed_keys")
+    op.drop_index("ix_contacts_member", table_name="contacts")
+    # Not batch mode: on SQLite it would rebuild `contacts`, and dropping the old table with
+    # foreign keys on cascades into conversations and visitor tokens. SQLite 3.35+ and
+    # PostgreSQL both drop a column in place.
+    for column in ("claimed_member_id", "verified_at", "member_id", "signed_keys"):
+        op.execute(f"ALTER TABLE contacts DROP COLUMN {column}")
