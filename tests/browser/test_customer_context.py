@@ -33,8 +33,12 @@ def _site(world: World, identity: dict[str, Any]) -> Any:
                     "title": "최근 주문",
                     "fields": [{"label": "등급", "value": "VIP"}, {"label": "메모", "value": XSS}],
                     "orders": [
-                        {"title": "콜드브루 원두 1kg", "status": "배송중", "amount": "₩32,000",
-                         "url": "https://shop.example/orders/1001"},
+                        {
+                            "title": "콜드브루 원두 1kg",
+                            "status": "배송중",
+                            "amount": "₩32,000",
+                            "url": "https://shop.example/orders/1001",
+                        },
                         {"title": XSS, "status": "취소", "url": "javascript:window.__xss=2"},
                     ],
                 }
