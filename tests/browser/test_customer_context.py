@@ -158,3 +158,48 @@ async def test_verified_member_context_in_the_customer_panel(
         world.server.settings.outbound.allow_private = False
         integrations._card_cache.clear()
     assert errors == []
+
+
+async def test_admin_sets_up_verification_external_data_and_github(
+    browser: Any, world: World, artifacts: Path
+) -> None:
+    if getattr(world.server, "backend", "sqlite") != "sqlite":
+        pytest.skip("the UI is the same on every backend; one run is enough")
+    base = world.server.base_url
+    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=email]", world.emails[world.owner.id])
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base}/inbox/{world.workspace.id}")
+    await page.goto(f"{base}/inbox/{world.workspace.id}/settings")
+
+    await page.click("#identity-show")
+    await expect(page.locator("#identity-secret")).to_have_text(world.workspace.identity_secret)
+    page.on("dialog", lambda dialog: dialog.accept())
+    await page.click("#identity-rotate")
+    await expect(page.locator("#identity-secret")).not_to_have_text(world.workspace.identity_secret)
+
+    # An internal address is refused with a message; nothing is saved.
+    await page.fill("#external-form input[name=url]", "https://169.254.169.254/latest")
+    await page.click("#external-form button[type=submit]")
+    await expect(page.locator("#notice")).to_contain_text("internal address")
+
+    await page.fill("#github-form input[name=repo]", "cloudgate/app")
+    await page.fill("#github-form input[name=token]", "ghp_abcdefghijklmnop1234")
+    # This sandbox has no DNS for api.github.com; skip the address check for the save.
+    world.server.settings.outbound.allow_private = True
+    try:
+        await page.click("#github-form button[type=submit]")
+        # The token is stored but only its end is shown again.
+        await expect(page.locator("#github-token-hint")).to_contain_text("…1234")
+    finally:
+        world.server.settings.outbound.allow_private = False
+    assert await page.locator("#github-form input[name=token]").input_value() == ""
+    await page.locator("#identity-card").scroll_into_view_if_needed()
+    await page.screenshot(path=str(artifacts / "settings-customer-context-ko.png"), full_page=True)
+    await context.close()
+    assert errors == []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sangdam.contacts.models import Contact
 from sangdam.contacts.service import member_hash, member_token
 from sangdam.workspaces.models import Workspace
-from tests.fixtures.factories import Visitor, World
+from tests.fixtures.factories import Visitor, World, agent_socket
 
 
 async def _secret(world: World) -> str:
@@ -213,3 +213,44 @@ async def test_identity_secret_is_admin_only_and_rotates(world: World) -> None:
     assert not old["verified"]
     new = await _boot(visitor, memberId="r-1", memberHash=member_hash(after, "r-1"))
     assert new["verified"]
+
+
+async def test_boot_updates_the_customer_panel_live_and_tells_no_visitor(
+    world: World, other_world: World
+) -> None:
+    secret = await _secret(world)
+    visitor = await world.visitor()
+    conversation_id = (await visitor.start("로그인 전 문의"))["conversation"]["id"]
+    login = await world.login()
+    agent_ws = await agent_socket(world, login)
+    await agent_ws.until_ready()
+    other_login = await other_world.login()
+    other_ws = await agent_socket(other_world, other_login)
+    await other_ws.until_ready()
+    visitor_ws = await visitor.socket({conversation_id: 1})
+    await _boot(visitor, memberId="live-1", memberHash=member_hash(secret, "live-1"), name="실시간")
+    updated = await agent_ws.expect("contact.updated")
+    contact = updated["data"]["contact"]
+    assert contact["id"] == visitor.contact_id and contact["verified"]
+    assert contact["member_id"] == "live-1" and contact["name"] == "실시간"
+    assert "tenure" in contact and "identity_secret" not in str(updated)
+    assert await visitor_ws.collect() == []
+    assert [f for f in await other_ws.collect() if f["type"] == "contact.updated"] == []
+    for ws in (agent_ws, other_ws, visitor_ws):
+        await ws.close()
+
+
+async def test_a_valid_hash_with_someone_elses_email_never_merges_by_email(world: World) -> None:
+    secret = await _secret(world)
+    b = await world.visitor()
+    await _boot(b, memberId="b", memberHash=member_hash(secret, "b"), email="b@example.com")
+    await b.start("B의 문의")
+    a = await world.visitor()
+    result = await _boot(
+        a, memberId="a", memberHash=member_hash(secret, "a"), email="b@example.com"
+    )
+    assert result["verified"] and result["contact"]["id"] == a.contact_id != b.contact_id
+    assert (await a.client.post("/api/widget/v1/session", json={})).json()["conversations"] == []
+    contact = await _contact(world, a.contact_id)
+    # The email is only the page's claim: stored on A's contact, marked unverified.
+    assert contact["email"] == "b@example.com" and "email" not in contact["signed_keys"]

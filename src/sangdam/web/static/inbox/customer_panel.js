@@ -21,7 +21,7 @@ function mark(signed, t) {
 }
 
 /** The identity and attribute list, into `container` (replaces its content). */
-export function renderProfile(container, contact, t, locale) {
+export function renderProfile(container, contact, t, locale, pageUrl = null) {
   const signed = new Set(contact.signed_keys || []);
   const facts = el("dl", { class: "profile" });
   const row = (label, value, marker) => {
@@ -52,6 +52,7 @@ export function renderProfile(container, contact, t, locale) {
   }
   container.replaceChildren(head, facts);
   if (keys.length) container.append(el("h4", { text: t("Attributes") }), attributes);
+  if (pageUrl) container.append(el("p", {}, el("a", { href: pageUrl, class: "customer-page-link", text: `${t("Customer page")} →` })));
 }
 
 /** Recent page views and tracked events. */

@@ -227,7 +227,7 @@ function renderCustomer() {
   $("customer-pane").hidden = false;
   const facts = $("customer-facts");
   facts.replaceChildren();
-  renderProfile($("customer-profile"), c, t, locale);
+  renderProfile($("customer-profile"), c, t, locale, `/inbox/${boot.workspaceId}/customers/${c.id}`);
   renderActivity($("customer-activity"), detail, t, locale);
   const rows = [
     [t("Language"), c.locale],

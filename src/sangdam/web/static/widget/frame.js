@@ -71,6 +71,8 @@ async function identify() {
   if (!state.identity || state.identified === sent) return false;
   state.identified = sent;
   const result = await api("/identify", { method: "POST", body: state.identity });
+  // For the company's developers: why Sangdam.boot did not verify (see docs/customers.md).
+  if (!result.verified && result.problem) console.warn(`Sangdam.boot: identity not verified (${result.problem})`);
   if (!result.token) return false;
   state.token = result.token;
   localStorage.setItem(`${storage}:token`, result.token);
