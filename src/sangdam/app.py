@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sangdam.config import Settings
+from sangdam.contacts.tasks import run_purger
 from sangdam.db import Database
 from sangdam.email import tasks as email_tasks
 from sangdam.errors import SangdamError
@@ -48,6 +49,10 @@ class Sangdam:
         self._worker = asyncio.create_task(
             run_worker(self.db, self.settings.outbound.job_poll_seconds), name="sangdam-jobs"
         )
+        self._purger = asyncio.create_task(
+            run_purger(self.db, self.settings.contacts.event_retention_days),
+            name="sangdam-contact-events-purge",
+        )
         if self.settings.email.listen:
             self.smtp = await email_tasks.start_listener(self.db, self.settings)
 
@@ -55,7 +60,7 @@ class Sangdam:
         if self.smtp is not None:
             self.smtp.close()
             await self.smtp.wait_closed()
-        for task in (self._sweeper, self._worker):
+        for task in (self._sweeper, self._worker, self._purger):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -130,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sangdam.contacts.api import router as contacts_router
     from sangdam.conversations.api import router as conversations_router
     from sangdam.email.api import router as email_router
+    from sangdam.integrations.api import router as integrations_router
     from sangdam.knowledge.api import help_router
     from sangdam.knowledge.api import router as knowledge_router
     from sangdam.messages.api import router as messages_router
@@ -145,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         conversations_router,
         messages_router,
         contacts_router,
+        integrations_router,
         knowledge_router,
         bot_router,
         routing_router,

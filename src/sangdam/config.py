@@ -116,6 +116,20 @@ class EmailSettings(BaseModel):
     @property
     def domain(self) -> str:
         return (self.inbound_domain or self.from_address.rpartition("@")[2] or "localhost").lower()
+class ContactSettings(BaseModel):
+    # Page views and tracked events older than this are purged: enough for a
+    # support history (half a year), short enough to keep the table small.
+    event_retention_days: int = 180
+    # Sangdam.track calls allowed per contact per minute; a buggy page loop can't
+    # flood the table, a real visitor never gets near it.
+    events_per_minute: int = 60
+    # An expiring memberToken may live at most this long: longer is a static hash again.
+    member_token_max_seconds: int = 24 * 3600
+    # The external-data card is cached this long per member: the agent sees fresh
+    # orders, the company's system isn't called on every click.
+    external_cache_seconds: float = 60.0
+    # The company's endpoint must answer within this, or the card says it is slow.
+    external_timeout_seconds: float = 3.0
 
 
 class DemoSettings(BaseModel):
@@ -146,6 +160,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    contacts: ContactSettings = Field(default_factory=ContactSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @field_validator("redis_url")

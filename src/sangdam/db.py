@@ -80,6 +80,7 @@ def import_models() -> None:
     from sangdam.conversations import models as _conversations  # noqa: F401
     from sangdam.email import models as _email  # noqa: F401
     from sangdam.inboxes import models as _inboxes  # noqa: F401
+    from sangdam.integrations import models as _integrations  # noqa: F401
     from sangdam.jobs import models as _jobs  # noqa: F401
     from sangdam.knowledge import models as _knowledge  # noqa: F401
     from sangdam.messages import models as _messages  # noqa: F401

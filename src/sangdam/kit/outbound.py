@@ -66,3 +66,42 @@ async def post_json(url: str, body: dict[str, Any], *, allow_private: bool) -> h
     if response.status_code >= 300:
         raise RuntimeError(f"{url} answered {response.status_code}")
     return response
+
+
+class OutboundFailure(Exception):
+    """The call could not be made or answered in time; the message says which, for people."""
+
+
+async def request_json(
+    method: str,
+    url: str,
+    *,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    allow_private: bool,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+    max_bytes: int = 256 * 1024,
+) -> tuple[int, bytes]:
+    """One checked call to an admin-configured URL: (status, body of at most ``max_bytes``).
+
+    Plain http is refused unless private targets are allowed too (an on-premises
+    setup); redirects are not followed; a larger answer is cut off and refused.
+    """
+    if urlsplit(url).scheme != "https" and not allow_private:
+        raise BadRequest("Use an https:// address; plain http is only allowed on-premises.")
+    await check_target(url, allow_private=allow_private)
+    try:
+        async with (
+            httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client,
+            client.stream(method, url, content=content, headers=headers) as response,
+        ):
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise OutboundFailure(f"The answer is larger than {max_bytes // 1024} KB.")
+            return response.status_code, bytes(body)
+    except httpx.TimeoutException:
+        raise OutboundFailure(f"No answer within {timeout_seconds:g} seconds.") from None
+    except httpx.HTTPError as exc:
+        raise OutboundFailure(f"The connection failed ({type(exc).__name__}).") from None

@@ -102,6 +102,39 @@ async def inbox_page(request: Request, session: Session, workspace_id: int) -> R
     )
 
 
+@router.get("/inbox/{workspace_id}/customers", response_class=HTMLResponse)
+@router.get("/inbox/{workspace_id}/customers/{contact_id}", response_class=HTMLResponse)
+async def customers_page(
+    request: Request, session: Session, workspace_id: int, contact_id: int | None = None
+) -> Response:
+    """The customer list and customer page; the data comes from the contacts API."""
+    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, web_session = found
+    current = next(
+        ((a, w) for a, w in await memberships(session, user.id) if w.id == workspace_id), None
+    )
+    if current is None:
+        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
+    _agent, workspace = current
+    bootstrap = {
+        "workspaceId": workspace.id,
+        "csrfToken": web_session.csrf_token,
+        "contactId": contact_id,
+        "locale": user.locale,
+        "messages": catalog(user.locale),
+    }
+    return render_page(
+        request,
+        "customers.html",
+        user.locale,
+        APP_CSP,
+        workspace=workspace,
+        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+    )
+
+
 @router.get("/inbox/{workspace_id}/settings", response_class=HTMLResponse)
 async def settings_page(request: Request, session: Session, workspace_id: int) -> Response:
     found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))

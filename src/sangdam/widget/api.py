@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from sangdam.auth.dependencies import AppSettings, CurrentVisitor, Session
-from sangdam.contacts.schemas import PageContext, VisitorContactOut
-from sangdam.contacts.service import create_visitor, record_visit
+from sangdam.contacts.schemas import (
+    IdentifyIn,
+    IdentifyOut,
+    PageContext,
+    TrackIn,
+    VisitorContactOut,
+)
+from sangdam.contacts.service import create_visitor, identify_visitor, record_visit, track_event
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import ReadIn, VisitorConversationOut
 from sangdam.conversations.service import mark_read_by_contact
@@ -72,6 +78,41 @@ async def resume_session(
         config=await service.widget_config(session, inbox, settings.base_url),
         conversations=[await service.visitor_conversation(session, c) for c in conversations],
     )
+
+
+@router.post("/identify", response_model=IdentifyOut)
+async def identify(
+    visitor: CurrentVisitor, session: Session, payload: IdentifyIn, settings: AppSettings
+) -> IdentifyOut:
+    """``Sangdam.boot({memberId, memberHash | memberToken, name, email, profile})``.
+
+    A verified member may come back with a new token: the browser now speaks for
+    that member's contact. An unverified identity stays an anonymous visitor.
+    """
+    token, contact, identity = await identify_visitor(
+        session,
+        visitor.token,
+        visitor.contact,
+        payload,
+        token_max_seconds=settings.contacts.member_token_max_seconds,
+    )
+    return IdentifyOut(
+        token=token,
+        contact=VisitorContactOut.model_validate(contact),
+        verified=identity.verified,
+        problem=identity.problem,
+    )
+
+
+@router.post("/events", status_code=204)
+async def track(
+    visitor: CurrentVisitor, session: Session, payload: TrackIn, settings: AppSettings
+) -> Response:
+    """``Sangdam.track(event, props)`` from the host page."""
+    await track_event(
+        session, visitor.contact, payload, per_minute=settings.contacts.events_per_minute
+    )
+    return Response(status_code=204)
 
 
 @router.post("/conversations", response_model=StartedOut, status_code=201)

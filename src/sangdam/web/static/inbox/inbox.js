@@ -1,5 +1,6 @@
 // The agent inbox: conversation list, thread, customer panel, all live.
 import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
+import { loadExternalCard, loadGithub, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
 
 const boot = JSON.parse(document.getElementById("bootstrap").textContent);
 const t = (text) => boot.messages[text] || text;
@@ -199,6 +200,7 @@ async function openConversation(id) {
   loadCustomer(state.conversations.get(id).contact_id);
   loadBotPath(id);
   loadAssignments(id);
+  loadGithub($("github-issues"), api, id, t);
   $("composer-input").focus();
 }
 
@@ -220,6 +222,7 @@ async function loadCustomer(contactId) {
   const detail = await api(`contacts/${contactId}`);
   state.contact = detail;
   renderCustomer();
+  loadExternalCard($("external-card"), api, contactId, t);
 }
 
 function renderCustomer() {
@@ -229,9 +232,9 @@ function renderCustomer() {
   $("customer-pane").hidden = false;
   const facts = $("customer-facts");
   facts.replaceChildren();
+  renderProfile($("customer-profile"), c, t, locale, `/inbox/${boot.workspaceId}/customers/${c.id}`);
+  renderActivity($("customer-activity"), detail, t, locale);
   const rows = [
-    [t("Name"), c.name || t("Anonymous visitor")],
-    [t("Email"), c.email],
     [t("Language"), c.locale],
     [t("Time zone"), c.timezone],
     [t("Device"), c.device],
@@ -239,7 +242,6 @@ function renderCustomer() {
     [t("Browser"), c.browser],
     [t("Current page"), c.current_url, c.current_title],
     [t("Referrer"), c.referrer],
-    [t("Visits"), String(c.visits)],
     [t("First seen"), formatTime(c.first_seen_at, locale)],
     [t("Last seen"), formatTime(c.last_seen_at, locale)],
   ];

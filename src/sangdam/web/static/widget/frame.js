@@ -19,6 +19,10 @@ const state = {
   inFlight: new Set(),
   // Sends not yet acknowledged survive reloads and are retried with the same client_id.
   outbox: JSON.parse(localStorage.getItem(`${storage}:outbox`) || "[]"),
+  identity: null,             // the host page's Sangdam.boot({...}), checked by the server
+  identified: null,           // the identity last sent, so each is sent once
+  tracked: [],                // Sangdam.track calls waiting for the session
+  session: false,
 };
 let socket = null;
 
@@ -59,6 +63,28 @@ async function startSession() {
   state.outbox = [];
   saveOutbox();
   return { ...created, conversations: [] };
+}
+
+async function identify() {
+  // Returns true when this browser now speaks for another contact (a new token).
+  const sent = JSON.stringify(state.identity);
+  if (!state.identity || state.identified === sent) return false;
+  state.identified = sent;
+  const result = await api("/identify", { method: "POST", body: state.identity });
+  // For the company's developers: why Sangdam.boot did not verify (see docs/customers.md).
+  if (!result.verified && result.problem) console.warn(`Sangdam.boot: identity not verified (${result.problem})`);
+  if (!result.token) return false;
+  state.token = result.token;
+  localStorage.setItem(`${storage}:token`, result.token);
+  state.outbox = [];
+  saveOutbox();
+  return true;
+}
+
+function track(item) {
+  if (!state.session) { if (state.tracked.length < 50) state.tracked.push(item); return; }
+  api("/events", { method: "POST", body: { event: item.event, props: item.props || {}, context: item.context || {} } })
+    .catch(() => {});  // analytics never get in the customer's way
 }
 
 function upsertConversation(conversation) {
@@ -390,6 +416,18 @@ function wire() {
       if (!first && socket) socket.send({ type: "page", context: data.context });
     }
     if (data.sangdam === "visibility") { state.open = data.open; markRead(); }
+    if (data.sangdam === "context" && data.identity !== undefined) state.identity = data.identity;
+    if (data.sangdam === "boot") {
+      state.identity = data.identity;
+      // A sign-in after the chat loaded: another contact means another history; start over.
+      if (state.session) identify().then((switched) => { if (switched) location.reload(); }).catch(() => {});
+    }
+    if (data.sangdam === "track") track(data);
+    if (data.sangdam === "shutdown") {
+      localStorage.removeItem(`${storage}:token`);
+      localStorage.removeItem(`${storage}:outbox`);
+      location.reload();
+    }
   });
 }
 
@@ -399,7 +437,11 @@ async function main() {
   // Give the host page a moment to say where the visitor is.
   await new Promise((resolve) => setTimeout(resolve, 150));
   if (state.context === null) state.context = { url: null, referrer: document.referrer || null, locale: navigator.language };
-  const session = await startSession();
+  let session = await startSession();
+  // A member signed by the company's backend gets their own contact, on any browser.
+  if (await identify().catch(() => false)) session = await startSession();
+  state.session = true;
+  state.tracked.splice(0).forEach(track);
   state.config = session.config;
   if (!session.config.hours.open) {
     const when = session.config.hours.next_open

@@ -5,6 +5,8 @@
 (function () {
   "use strict";
   if (window.Sangdam && window.Sangdam.__loaded) return;
+  // Calls made before this script loaded: window.Sangdam = {q: [["boot", {...}], ["track", "x"]]}.
+  var early = (window.Sangdam && window.Sangdam.q) || [];
   var script = document.currentScript || document.querySelector("script[data-key][src*='widget.js']");
   if (!script) return;
   var key = script.getAttribute("data-key");
@@ -58,6 +60,36 @@
   function post(message) {
     if (frame.contentWindow) frame.contentWindow.postMessage(message, base);
   }
+  // The member identity of the last Sangdam.boot, sent again whenever the frame (re)loads.
+  var identity = null;
+  var frameReady = false;
+  var tracked = [];
+  function plain(value) {
+    // Only data crosses into the frame (functions or DOM nodes would make postMessage throw).
+    try { return JSON.parse(JSON.stringify(value === undefined ? null : value)); } catch (e) { return null; }
+  }
+  function boot(options) {
+    options = options || {};
+    identity = plain({
+      memberId: options.memberId == null ? null : String(options.memberId),
+      memberHash: options.memberHash || null,
+      memberToken: options.memberToken || null,
+      name: options.name || null,
+      email: options.email || null,
+      profile: options.profile || {}
+    });
+    if (frameReady) post({ sangdam: "boot", identity: identity });
+  }
+  function track(event, props) {
+    var message = { sangdam: "track", event: String(event), props: plain(props || {}), context: context() };
+    if (frameReady) post(message);
+    else if (tracked.length < 50) tracked.push(message);
+  }
+  function shutdown() {
+    // The member signed out: forget them in this browser, start over as a visitor.
+    identity = null;
+    post({ sangdam: "shutdown" });
+  }
   function setOpen(open) {
     frame.hidden = !open;
     launcher.classList.toggle("open", open);
@@ -67,7 +99,11 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== base || event.source !== frame.contentWindow) return;
     var data = event.data || {};
-    if (data.sangdam === "ready") post({ sangdam: "context", context: context(), open: !frame.hidden });
+    if (data.sangdam === "ready") {
+      frameReady = true;
+      post({ sangdam: "context", context: context(), open: !frame.hidden, identity: identity });
+      while (tracked.length) post(tracked.shift());
+    }
     if (data.sangdam === "close") setOpen(false);
     if (data.sangdam === "open") setOpen(true);
     if (data.sangdam === "unread") {
@@ -95,7 +131,14 @@
   window.Sangdam = {
     __loaded: true,
     open: function () { setOpen(true); },
-    close: function () { setOpen(false); }
+    close: function () { setOpen(false); },
+    boot: boot,
+    track: track,
+    shutdown: shutdown
   };
+  early.forEach(function (call) {
+    var fn = call && window.Sangdam[call[0]];
+    if (typeof fn === "function") fn.apply(null, Array.prototype.slice.call(call, 1));
+  });
   (document.body || document.documentElement).appendChild(host);
 })();

@@ -1,0 +1,75 @@
+// Admin settings for customer context: member verification secret, external data card, GitHub.
+const boot = JSON.parse(document.getElementById("bootstrap").textContent);
+const t = (text) => boot.messages[text] || text;
+const base = `/api/v1/workspaces/${boot.workspaceId}`;
+const $ = (id) => document.getElementById(id);
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(`${base}/${path}`, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw new Error((data && data.message) || response.statusText);
+  return data;
+}
+
+function notice(text, isError = false) {
+  const box = $("notice");
+  box.textContent = text;
+  box.hidden = false;
+  box.classList.toggle("error", isError);
+  setTimeout(() => { box.hidden = true; }, 8000);
+}
+
+$("identity-show").addEventListener("click", async () => {
+  try { $("identity-secret").textContent = (await api("identity-verification")).secret; } catch (e) { notice(e.message, true); }
+});
+$("identity-rotate").addEventListener("click", async () => {
+  if (!confirm(t("Every memberHash signed with the old secret stops working. Rotate?"))) return;
+  try {
+    $("identity-secret").textContent = (await api("identity-verification/rotate", { method: "POST" })).secret;
+    notice(t("Saved."));
+  } catch (e) { notice(e.message, true); }
+});
+
+function showExternal(config) {
+  const form = $("external-form");
+  form.url.value = config.url || "";
+  form.enabled.checked = config.url ? config.enabled : true;
+  $("external-secret").textContent = config.signing_secret || "—";
+}
+
+$("external-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    showExternal(await api("integrations/external-data", { method: "PUT", body: { url: form.url.value.trim(), enabled: form.enabled.checked } }));
+    notice(t("Saved."));
+  } catch (e) { notice(e.message, true); }
+});
+
+function showGithub(config) {
+  const form = $("github-form");
+  if (config.repo) form.repo.value = config.repo;
+  if (config.api_url) form.api_url.value = config.api_url;
+  form.token.value = "";
+  form.token.placeholder = config.has_token ? t("Saved; type a new one to replace it") : "";
+  $("github-token-hint").textContent = config.has_token ? `${t("Token saved")} (${config.token_hint})` : t("No token: agents get a prefilled link.");
+}
+
+$("github-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = { repo: form.repo.value.trim(), api_url: form.api_url.value.trim() };
+  if (form.token.value) body.token = form.token.value;
+  try {
+    showGithub(await api("integrations/github", { method: "PUT", body }));
+    notice(t("Saved."));
+  } catch (e) { notice(e.message, true); }
+});
+
+api("integrations/external-data").then(showExternal).catch(() => {});
+api("integrations/github").then(showGithub).catch(() => {});
