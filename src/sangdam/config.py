@@ -116,6 +116,8 @@ class EmailSettings(BaseModel):
     @property
     def domain(self) -> str:
         return (self.inbound_domain or self.from_address.rpartition("@")[2] or "localhost").lower()
+
+
 class ContactSettings(BaseModel):
     # Page views and tracked events older than this are purged: enough for a
     # support history (half a year), short enough to keep the table small.

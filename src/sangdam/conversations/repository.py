@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import RowMapping, Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sangdam.contacts.models import Contact
@@ -18,6 +18,15 @@ _CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
 _WRITE = update(_CONVERSATIONS).where(
     _CONVERSATIONS.c.id == bindparam("_id"),
     _CONVERSATIONS.c.workspace_id == bindparam("_workspace_id"),
+)
+_ROW_FOR_CONTACT_LOCKED = (
+    select(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.workspace_id == bindparam("workspace_id"),
+        _CONVERSATIONS.c.id == bindparam("conversation_id"),
+        _CONVERSATIONS.c.contact_id == bindparam("contact_id"),
+    )
+    .with_for_update(key_share=True)
 )
 _FOR_CONTACT_LOCKED = (
     select(Conversation)
@@ -37,10 +46,24 @@ class ConversationRepository(WorkspaceRepository):
 
         The object takes the new values as its loaded state, so nothing is written twice.
         """
-        params = {**changes, "_id": conversation.id, "_workspace_id": self.workspace_id}
-        await self.session.execute(_WRITE, params)
+        await self.write_row(conversation.id, changes)
         for key, value in changes.items():
             set_committed_value(conversation, key, value)
+
+    async def write_row(self, conversation_id: int, changes: dict[str, Any]) -> None:
+        params = {**changes, "_id": conversation_id, "_workspace_id": self.workspace_id}
+        await self.session.execute(_WRITE, params)
+
+    async def locked_row_for_contact(
+        self, conversation_id: int, contact_id: int
+    ) -> RowMapping | None:
+        """The contact's conversation as a plain row, locked like ``get_for_contact``."""
+        params = {
+            "workspace_id": self.workspace_id,
+            "conversation_id": conversation_id,
+            "contact_id": contact_id,
+        }
+        return (await self.session.execute(_ROW_FOR_CONTACT_LOCKED, params)).mappings().first()
 
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation:
         return await self.get_scoped(

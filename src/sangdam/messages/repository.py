@@ -25,25 +25,36 @@ class MessageRepository(WorkspaceRepository):
 
         Every column must be set on ``message``: defaults are not applied here.
         """
-        message.workspace_id = self.workspace_id
-        values = {key: getattr(message, key) for key in _COLUMNS}
-        message.id = (await self.session.execute(_INSERT, values)).scalar_one()
+        await self.insert_row(message)
         make_transient_to_detached(message)
         self.session.add(message)
         return message
+
+    async def insert_row(self, message: Message) -> None:
+        """Write ``message`` (every column set) and give it its id; it stays out of the session."""
+        message.workspace_id = self.workspace_id
+        values = {key: getattr(message, key) for key in _COLUMNS}
+        message.id = (await self.session.execute(_INSERT, values)).scalar_one()
+
+    async def id_for_client_id(
+        self, sender_type: str, sender_id: int, client_id: str
+    ) -> int | None:
+        """The id of the sender's message with ``client_id``, if there is one."""
+        params = {
+            "workspace_id": self.workspace_id,
+            "sender_type": sender_type,
+            "sender_id": sender_id,
+            "client_id": client_id,
+        }
+        found = (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
+        return None if found is None else int(found)
 
     async def by_client_id(
         self, sender_type: str, sender_id: int | None, client_id: str
     ) -> Message | None:
         if sender_id is not None:
-            params = {
-                "workspace_id": self.workspace_id,
-                "sender_type": sender_type,
-                "sender_id": sender_id,
-                "client_id": client_id,
-            }
             # Almost always nothing: look for the id alone, load the row only for a retry.
-            found = (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
+            found = await self.id_for_client_id(sender_type, sender_id, client_id)
             return None if found is None else await self.session.get(Message, found)
         stmt = self.select(Message).where(
             Message.sender_type == sender_type,

@@ -36,7 +36,12 @@ from sangdam.messages.service import agent_message, send_as_agent, visitor_messa
 from sangdam.realtime import protocol
 from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
 from sangdam.routing import service as routing
-from sangdam.widget.service import missed_messages, own_conversation, receive_message
+from sangdam.widget.service import (
+    append_live_message,
+    missed_messages,
+    own_conversation,
+    receive_message,
+)
 from sangdam.workspaces.repository import AgentRepository
 
 log = logging.getLogger(__name__)
@@ -409,6 +414,17 @@ async def _visitor_frame(
         send = frame
 
         async def store(session: AsyncSession) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+            if send.conversation_id is not None and send.button is None:
+                live = await append_live_message(
+                    session,
+                    contact,
+                    send.conversation_id,
+                    body=send.body,
+                    client_id=send.client_id,
+                    max_chars=app.settings.realtime.max_message_chars,
+                )
+                if live is not None:
+                    return live
             # The contact loaded at connect time, attached without another SELECT.
             fresh = await session.merge(contact, load=False)
             conversation, message, _ = await receive_message(
