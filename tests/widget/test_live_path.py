@@ -89,7 +89,7 @@ async def test_short_and_full_paths_store_and_emit_the_same(world: World) -> Non
         short_events = _events(session)
     async with world.server.db.transaction() as session:
         contact = await session.merge(full_contact, load=False)
-        conversation, message, created = await receive_message(
+        _conversation_row, _message, created = await receive_message(
             session,
             inbox_id=world.inbox.id,
             contact=contact,
@@ -141,7 +141,12 @@ async def test_short_path_steps_aside_for_retries_resolved_and_bot_conversations
             conversation.assignee_id = None
         async with world.server.db.transaction() as session:
             stepped_aside = await append_live_message(
-                session, contact, conversation_id, body="둘", client_id=new_client_id(), max_chars=4000
+                session,
+                contact,
+                conversation_id,
+                body="둘",
+                client_id=new_client_id(),
+                max_chars=4000,
             )
             assert stepped_aside is None, f"{status} (queued={queued}) needs the full path"
             assert not session.info.get("events")
@@ -155,11 +160,21 @@ async def test_short_path_checks_input_and_ownership_first(world: World) -> None
     async with world.server.db.transaction() as session:
         with pytest.raises(NotFound):
             await append_live_message(
-                session, contact, other_id, body="남의 대화", client_id=new_client_id(), max_chars=4000
+                session,
+                contact,
+                other_id,
+                body="남의 대화",
+                client_id=new_client_id(),
+                max_chars=4000,
             )
         with pytest.raises(BadRequest):
             await append_live_message(
-                session, contact, conversation_id, body="   ", client_id=new_client_id(), max_chars=4000
+                session,
+                contact,
+                conversation_id,
+                body="   ",
+                client_id=new_client_id(),
+                max_chars=4000,
             )
         with pytest.raises(BadRequest):
             await append_live_message(
