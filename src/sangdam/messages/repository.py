@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
 from sangdam.kit.repository import WorkspaceRepository
@@ -11,6 +12,16 @@ _COLUMNS = tuple(column.key for column in _MESSAGES.columns if column.key != "id
 # The chat hot path's statements, built once: constructing a statement per message
 # cost more than running it. Each is still scoped to the workspace by a parameter.
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id)
+# The same, but a client_id the sender already used inserts nothing (and returns no id).
+_IDEMPOTENCY_KEY = ["workspace_id", "sender_type", "sender_id", "client_id"]
+_INSERT_NEW = {
+    "sqlite": sqlite.insert(_MESSAGES)
+    .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
+    .returning(_MESSAGES.c.id),
+    "postgresql": postgresql.insert(_MESSAGES)
+    .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
+    .returning(_MESSAGES.c.id),
+}
 _BY_CLIENT_ID = select(_MESSAGES.c.id).where(
     Message.workspace_id == bindparam("workspace_id"),
     Message.sender_type == bindparam("sender_type"),
@@ -35,6 +46,19 @@ class MessageRepository(WorkspaceRepository):
         message.workspace_id = self.workspace_id
         values = {key: getattr(message, key) for key in _COLUMNS}
         message.id = (await self.session.execute(_INSERT, values)).scalar_one()
+
+    async def insert_row_if_new(self, message: Message) -> bool:
+        """Like ``insert_row``, unless the sender already used the message's client_id:
+        then nothing is written and it returns False (one statement instead of a
+        lookup and an insert)."""
+        message.workspace_id = self.workspace_id
+        values = {key: getattr(message, key) for key in _COLUMNS}
+        dialect = self.session.get_bind().dialect.name
+        found = (await self.session.execute(_INSERT_NEW[dialect], values)).scalar()
+        if found is None:
+            return False
+        message.id = found
+        return True
 
     async def id_for_client_id(
         self, sender_type: str, sender_id: int, client_id: str

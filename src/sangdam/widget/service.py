@@ -139,9 +139,6 @@ async def append_live_message(
     )
     if not with_people:
         return None
-    messages = MessageRepository(session, contact.workspace_id)
-    if await messages.id_for_client_id(SenderType.CONTACT.value, contact.id, client_id):
-        return None  # a retry: the full path returns the original
     now = utcnow()
     # A stand-in with the row's attributes: the views and the changes read nothing else.
     conversation = cast(Conversation, SimpleNamespace(**row))
@@ -159,7 +156,8 @@ async def append_live_message(
         content={},
         created_at=now,
     )
-    await messages.insert_row(message)
+    if not await MessageRepository(session, contact.workspace_id).insert_row_if_new(message):
+        return None  # a retry: the full path returns the original
     await conversations.write_row(conversation_id, changes)
     vars(conversation).update(changes)
     emit_message_created(session, conversation, contact, message)
