@@ -154,18 +154,26 @@ async def test_short_path_steps_aside_for_retries_resolved_and_bot_conversations
     assert row["last_seq"] == 2, "nothing was written while stepping aside"
 
 
-async def test_short_path_checks_input_and_ownership_first(world: World) -> None:
+async def test_short_path_checks_input_and_never_writes_elsewhere(world: World) -> None:
     contact, conversation_id = await _conversation(world)
     other_contact, other_id = await _conversation(world)
     async with world.server.db.transaction() as session:
-        with pytest.raises(NotFound):
-            await append_live_message(
+        foreign = await append_live_message(
+            session, contact, other_id, body="남의 대화", client_id=new_client_id(), max_chars=4000
+        )
+        assert foreign is None and not session.info.get("events")
+        with pytest.raises(NotFound):  # ... and the full path says it isn't there
+            await receive_message(
                 session,
-                contact,
-                other_id,
+                inbox_id=world.inbox.id,
+                contact=await session.merge(contact, load=False),
+                conversation_id=other_id,
                 body="남의 대화",
                 client_id=new_client_id(),
+                button=None,
+                context=PageContext(),
                 max_chars=4000,
+                base_url=world.server.base_url,
             )
         with pytest.raises(BadRequest):
             await append_live_message(

@@ -19,14 +19,29 @@ _WRITE = update(_CONVERSATIONS).where(
     _CONVERSATIONS.c.id == bindparam("_id"),
     _CONVERSATIONS.c.workspace_id == bindparam("_workspace_id"),
 )
-_ROW_FOR_CONTACT_LOCKED = (
-    select(_CONVERSATIONS)
-    .where(
-        _CONVERSATIONS.c.workspace_id == bindparam("workspace_id"),
-        _CONVERSATIONS.c.id == bindparam("conversation_id"),
-        _CONVERSATIONS.c.contact_id == bindparam("contact_id"),
+_C = _CONVERSATIONS.c
+# A conversation people have: open, and assigned or waiting in a queue. A customer's
+# message there needs neither the bot nor routing, so it can take the short path.
+WITH_PEOPLE = and_(_C.status == "open", or_(_C.assignee_id.is_not(None), _C.queued_at.is_not(None)))
+# What a customer's message changes on such a conversation, in one statement (the SET
+# expressions see the row as it was: last_seq + 1 is the new message's seq). The same
+# changes as messages.service.conversation_changes; tests/widget/test_live_path.py
+# holds the two to each other.
+_AFTER_CONTACT_MESSAGE = (
+    update(_CONVERSATIONS)
+    .where(_C.id == bindparam("_id"), _C.workspace_id == bindparam("_workspace_id"))
+    .values(
+        last_seq=_C.last_seq + 1,
+        version=_C.version + 1,
+        contact_last_seen_seq=_C.last_seq + 1,
+        last_activity_at=bindparam("now", type_=_C.last_activity_at.type),
+        waiting_since=func.coalesce(
+            _C.waiting_since, bindparam("now", type_=_C.waiting_since.type)
+        ),
+        last_message_preview=bindparam("preview"),
+        last_message_sender="contact",
     )
-    .with_for_update(key_share=True)
+    .returning(*_CONVERSATIONS.columns)
 )
 _FOR_CONTACT_LOCKED = (
     select(Conversation)
@@ -54,16 +69,17 @@ class ConversationRepository(WorkspaceRepository):
         params = {**changes, "_id": conversation_id, "_workspace_id": self.workspace_id}
         await self.session.execute(_WRITE, params)
 
-    async def locked_row_for_contact(
-        self, conversation_id: int, contact_id: int
-    ) -> RowMapping | None:
-        """The contact's conversation as a plain row, locked like ``get_for_contact``."""
+    async def after_contact_message(
+        self, conversation_id: int, now: dt.datetime, preview: str
+    ) -> RowMapping:
+        """Record a customer's message on a conversation with people; returns the new row."""
         params = {
-            "workspace_id": self.workspace_id,
-            "conversation_id": conversation_id,
-            "contact_id": contact_id,
+            "_id": conversation_id,
+            "_workspace_id": self.workspace_id,
+            "now": now,
+            "preview": preview,
         }
-        return (await self.session.execute(_ROW_FOR_CONTACT_LOCKED, params)).mappings().first()
+        return (await self.session.execute(_AFTER_CONTACT_MESSAGE, params)).mappings().one()
 
     async def get(self, conversation_id: int, *, for_update: bool = False) -> Conversation:
         return await self.get_scoped(

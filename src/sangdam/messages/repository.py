@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
+from sangdam.conversations.models import Conversation
+from sangdam.conversations.repository import WITH_PEOPLE
 from sangdam.kit.repository import WorkspaceRepository
 from sangdam.messages.models import Message, MessageKind
 
@@ -12,15 +16,40 @@ _COLUMNS = tuple(column.key for column in _MESSAGES.columns if column.key != "id
 # The chat hot path's statements, built once: constructing a statement per message
 # cost more than running it. Each is still scoped to the workspace by a parameter.
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id)
-# The same, but a client_id the sender already used inserts nothing (and returns no id).
 _IDEMPOTENCY_KEY = ["workspace_id", "sender_type", "sender_id", "client_id"]
-_INSERT_NEW = {
-    "sqlite": sqlite.insert(_MESSAGES)
-    .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
-    .returning(_MESSAGES.c.id),
-    "postgresql": postgresql.insert(_MESSAGES)
-    .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
-    .returning(_MESSAGES.c.id),
+
+
+def _into_conversation_with_people(dialect: Any) -> Any:
+    """INSERT … SELECT: the message takes the next seq of a conversation with people (locked
+    as it is read), unless the sender already used the client_id. Returns (id, seq) or
+    nothing, in one statement: one round trip to PostgreSQL instead of three."""
+    conversations = Conversation.__table__.c
+    columns = [key for key in _COLUMNS if key not in ("conversation_id", "seq")]
+    source = (
+        select(
+            *(bindparam(key, type_=_MESSAGES.c[key].type) for key in columns),
+            conversations.id,
+            conversations.last_seq + 1,
+        )
+        .where(
+            conversations.workspace_id == bindparam("workspace_id"),
+            conversations.id == bindparam("conversation_id_"),
+            conversations.contact_id == bindparam("contact_id_"),
+            WITH_PEOPLE,
+        )
+        .with_for_update(key_share=True)
+    )
+    return (
+        dialect.insert(_MESSAGES)
+        .from_select([*columns, "conversation_id", "seq"], source)
+        .on_conflict_do_nothing(index_elements=_IDEMPOTENCY_KEY)
+        .returning(_MESSAGES.c.id, _MESSAGES.c.seq)
+    )
+
+
+_INTO_CONVERSATION_WITH_PEOPLE = {
+    "sqlite": _into_conversation_with_people(sqlite),
+    "postgresql": _into_conversation_with_people(postgresql),
 }
 _BY_CLIENT_ID = select(_MESSAGES.c.id).where(
     Message.workspace_id == bindparam("workspace_id"),
@@ -47,17 +76,21 @@ class MessageRepository(WorkspaceRepository):
         values = {key: getattr(message, key) for key in _COLUMNS}
         message.id = (await self.session.execute(_INSERT, values)).scalar_one()
 
-    async def insert_row_if_new(self, message: Message) -> bool:
-        """Like ``insert_row``, unless the sender already used the message's client_id:
-        then nothing is written and it returns False (one statement instead of a
-        lookup and an insert)."""
+    async def insert_into_conversation_with_people(self, message: Message, contact_id: int) -> bool:
+        """Write ``message`` (all but seq set) as the next message of the contact's
+        conversation, if that conversation has people (``WITH_PEOPLE``) and the sender
+        never used the client_id. Locks the conversation; False when nothing was written."""
         message.workspace_id = self.workspace_id
-        values = {key: getattr(message, key) for key in _COLUMNS}
-        dialect = self.session.get_bind().dialect.name
-        found = (await self.session.execute(_INSERT_NEW[dialect], values)).scalar()
-        if found is None:
+        values = {
+            key: getattr(message, key) for key in _COLUMNS if key not in ("conversation_id", "seq")
+        }
+        values["conversation_id_"] = message.conversation_id
+        values["contact_id_"] = contact_id
+        stmt = _INTO_CONVERSATION_WITH_PEOPLE[self.session.get_bind().dialect.name]
+        row = (await self.session.execute(stmt, values)).first()
+        if row is None:
             return False
-        message.id = found
+        message.id, message.seq = row
         return True
 
     async def id_for_client_id(

@@ -62,6 +62,11 @@ def visitor_message(message: Message) -> dict[str, Any] | None:
     return view.model_dump(mode="json")
 
 
+def message_preview(text: str) -> str:
+    """The one-line preview of a message in the conversation list."""
+    return " ".join(text.split())[:PREVIEW_CHARS]
+
+
 def conversation_changes(
     conversation: Conversation,
     sender_type: SenderType,
@@ -81,7 +86,7 @@ def conversation_changes(
         "last_activity_at": now,
     }
     if kind != MessageKind.NOTE:
-        changes["last_message_preview"] = " ".join(text.split())[:PREVIEW_CHARS]
+        changes["last_message_preview"] = message_preview(text)
         changes["last_message_sender"] = sender_type.value
     if sender_type == SenderType.CONTACT:
         status = conversation.status

@@ -23,9 +23,9 @@ from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import check_client_id
 from sangdam.messages.service import (
-    conversation_changes,
     emit_message_created,
     idempotency_conflict,
+    message_preview,
     send_as_contact,
     validate_body,
     visitor_message,
@@ -121,31 +121,19 @@ async def append_live_message(
     people already have (assigned, or waiting in line) with a new ``client_id``.
 
     Neither the bot nor routing has anything to do there, so the message is stored
-    from plain rows, without loading ORM objects (a third of the CPU of a message).
-    Returns the visitor's views of the message and the conversation, or None when
-    the conversation needs the full path (``receive_message``); the row stays locked.
+    with two statements on plain rows, without loading ORM objects. Returns the
+    visitor's views of the message and the conversation, or None when the full path
+    (``receive_message``) must take it: the conversation isn't the contact's, needs the
+    bot or routing, or the client_id was used before (nothing is written then).
     """
     text = validate_body(body, max_chars)
     try:
         check_client_id(client_id)
     except ValueError as exc:
         raise BadRequest(str(exc), code="invalid_client_id") from None
-    conversations = ConversationRepository(session, contact.workspace_id)
-    row = await conversations.locked_row_for_contact(conversation_id, contact.id)
-    if row is None:
-        raise NotFound(f"Conversation {conversation_id} was not found.")
-    with_people = row["status"] == Status.OPEN.value and (
-        row["assignee_id"] is not None or row["queued_at"] is not None
-    )
-    if not with_people:
-        return None
     now = utcnow()
-    # A stand-in with the row's attributes: the views and the changes read nothing else.
-    conversation = cast(Conversation, SimpleNamespace(**row))
-    changes = conversation_changes(conversation, SenderType.CONTACT, MessageKind.TEXT, text, now)
     message = Message(
         conversation_id=conversation_id,
-        seq=changes["last_seq"],
         kind=MessageKind.TEXT.value,
         sender_type=SenderType.CONTACT.value,
         sender_id=contact.id,
@@ -156,10 +144,15 @@ async def append_live_message(
         content={},
         created_at=now,
     )
-    if not await MessageRepository(session, contact.workspace_id).insert_row_if_new(message):
-        return None  # a retry: the full path returns the original
-    await conversations.write_row(conversation_id, changes)
-    vars(conversation).update(changes)
+    messages = MessageRepository(session, contact.workspace_id)
+    if not await messages.insert_into_conversation_with_people(message, contact.id):
+        # Not the customer's, not with people, or a retry: the full path knows which.
+        return None
+    row = await ConversationRepository(session, contact.workspace_id).after_contact_message(
+        conversation_id, now, message_preview(text)
+    )
+    # A stand-in with the row's attributes: the views read nothing else.
+    conversation = cast(Conversation, SimpleNamespace(**row))
     emit_message_created(session, conversation, contact, message)
     public = visitor_message(message)
     assert public is not None
