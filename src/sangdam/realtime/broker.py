@@ -3,9 +3,9 @@
 Two implementations of one interface:
 
 * ``MemoryBroker`` — one process, the embedded default.
-* ``RedisBroker`` — many processes. Each durable event is appended to a
-  per-workspace Redis stream and published on one channel in a single Lua
-  script, so the stream order and the live order agree.
+* ``RedisBroker`` — many processes. A transaction's durable events are appended
+  to per-workspace Redis streams and published together as one message on one
+  channel, in a single Lua script, so the stream order and the live order agree.
 
 Each event carries an *epoch*. The epoch changes whenever history may have
 been lost (a new process for the memory broker; a Redis restart or a failed
@@ -118,19 +118,31 @@ class MemoryBroker(Broker):
         return [e for e in history if parse_event_id(e["id"])[1] > after]
 
 
-# KEYS: stream, channel, epoch key. ARGV: maxlen, envelope json, candidate epoch, durable flag.
-_PUBLISH = """
-local epoch = redis.call('GET', KEYS[3])
+# One transaction's events in one call, atomically, so stream order and live order agree.
+# KEYS: channel, epoch key, then one stream per event. ARGV: maxlen, candidate epoch, then
+# a durable flag and the envelope json per event. Publishes ONE message for all of them:
+# "<epoch>\n<id> <json>\n<id> <json>..." (JSON has no raw newlines; "-" for no id), so
+# a batch of a hundred events costs every listening process one message, not a hundred.
+_PUBLISH = r"""
+local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = ARGV[3]
-  redis.call('SET', KEYS[3], epoch)
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[2], epoch)
 end
-local id = '-'
-if ARGV[4] == '1' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
+local lines = {epoch}
+local ids = {}
+for i = 3, #KEYS do
+  local durable = ARGV[(i - 3) * 2 + 3]
+  local envelope = ARGV[(i - 3) * 2 + 4]
+  local id = '-'
+  if durable == '1' then
+    id = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 'e', envelope)
+  end
+  table.insert(ids, id)
+  table.insert(lines, id .. ' ' .. envelope)
 end
-redis.call('PUBLISH', KEYS[2], epoch .. ' ' .. id .. ' ' .. ARGV[2])
-return {epoch, id}
+redis.call('PUBLISH', KEYS[1], table.concat(lines, '\n'))
+return {epoch, ids}
 """
 
 # KEYS: stream, epoch key. ARGV: epoch, after id. Returns a status and the entries.
@@ -217,25 +229,19 @@ class RedisBroker(Broker):
         try:
             if self._lost_publish:
                 await self._renew_epoch()
-            # One round trip; each script still runs atomically and in order.
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for envelope, durable in items:
-                    await self._publish_script(
-                        keys=[self._stream(envelope["workspace_id"]), self.CHANNEL, self.EPOCH_KEY],
-                        args=[
-                            self.history_size,
-                            orjson.dumps(envelope),
-                            new_epoch(),
-                            "1" if durable else "0",
-                        ],
-                        client=pipe,
-                    )
-                results = await pipe.execute()
-            self._known_epoch = results[-1][0].decode()
+            keys = [self.CHANNEL, self.EPOCH_KEY]
+            args: list[Any] = [self.history_size, new_epoch()]
+            for envelope, durable in items:
+                keys.append(self._stream(envelope["workspace_id"]))
+                args.extend(("1" if durable else "0", orjson.dumps(envelope)))
+            result = await self._publish_script(keys=keys, args=args)
+            self._known_epoch = result[0].decode()
         except Exception:
             # The change is committed; clients will catch up once the epoch moves on.
             self._lost_publish = self._lost_publish or any(durable for _, durable in items)
-            log.warning("could not publish %d events; clients will resynchronise", len(items))
+            log.warning(
+                "could not publish %d events; clients will resynchronise", len(items), exc_info=True
+            )
 
     async def _renew_epoch(self) -> None:
         """Events went missing: a new epoch tells every client to resynchronise.
@@ -309,11 +315,14 @@ class RedisBroker(Broker):
                 delay = min(delay * 2, 5.0)
 
     def _on_message(self, data: bytes) -> None:
-        epoch, event_id, payload = data.split(b" ", 2)
-        envelope = orjson.loads(payload)
-        envelope["epoch"] = epoch.decode()
-        envelope["id"] = None if event_id == b"-" else event_id.decode()
-        self._dispatch(envelope)
+        epoch_bytes, *lines = data.split(b"\n")
+        epoch = epoch_bytes.decode()
+        for line in lines:
+            event_id, payload = line.split(b" ", 1)
+            envelope = orjson.loads(payload)
+            envelope["epoch"] = epoch
+            envelope["id"] = None if event_id == b"-" else event_id.decode()
+            self._dispatch(envelope)
 
 
 def create_broker(redis_url: str | None, history_size: int) -> Broker:
