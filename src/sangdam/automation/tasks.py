@@ -88,7 +88,9 @@ def webhook_body(
 
 
 def register(settings: Settings) -> None:
-    allow_private = settings.outbound.allow_private
+    def allow_private() -> bool:
+        # Read at each call: the setting is the operator's, and may change at runtime.
+        return settings.outbound.allow_private
 
     @handler(SLACK_JOB)
     async def notify_slack(db: Database, payload: dict[str, Any]) -> None:
@@ -120,7 +122,7 @@ def register(settings: Settings) -> None:
                     },
                 ],
             },
-            allow_private=allow_private,
+            allow_private=allow_private(),
         )
 
     @handler(WEBHOOK_JOB)
@@ -152,5 +154,5 @@ def register(settings: Settings) -> None:
                 SIGNATURE_HEADER: sign(secret, timestamp, body),
                 DELIVERY_HEADER: str(payload["delivery_id"]),
             },
-            allow_private=allow_private,
+            allow_private=allow_private(),
         )
