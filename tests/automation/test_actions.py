@@ -220,3 +220,31 @@ async def test_webhooks_to_internal_addresses_are_refused(world: World, jobs: Jo
             )
         ).scalars()
     assert job.status == "pending" and "internal address" in (job.last_error or "")
+
+
+async def test_a_call_for_a_rule_deleted_since_is_dropped(world: World, jobs: Jobs) -> None:
+    world.server.settings.outbound.allow_private = True
+    login = await world.login()
+    async with Receiver() as receiver:
+        rule = await make_rule(
+            login,
+            world,
+            trigger={"event": "conversation_created"},
+            actions=[{"type": "call_webhook", "url": f"{receiver.url}/hook"}],
+        )
+        await (await world.visitor()).start("hello")
+        deleted = await login.client.delete(
+            f"{world.base}/automation/rules/{rule['id']}", headers=login.headers()
+        )
+        assert deleted.status_code == 204
+        await jobs.run_due()
+        assert receiver.requests == []
+    async with world.server.db.read() as session:
+        (job,) = (
+            await session.execute(
+                select(Job).where(
+                    Job.workspace_id == world.workspace.id, Job.kind == "automation.webhook"
+                )
+            )
+        ).scalars()
+    assert job.status == "done" and job.last_error is None

@@ -60,6 +60,7 @@ from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
 from sangdam.jobs.service import enqueue
 from sangdam.kit.outbound import check_target
+from sangdam.kit.secrets import new_token
 from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.service import emit_conversation_updated, send_message
 from sangdam.routing import service as routing
@@ -521,7 +522,7 @@ async def create_rule(
     session: AsyncSession, workspace_id: int, payload: RuleIn, settings: Settings
 ) -> AutomationRule:
     await _check_references(session, workspace_id, payload, settings)
-    rule = AutomationRule(webhook_secret=secrets.token_urlsafe(32), run_count=0)
+    rule = AutomationRule(webhook_secret=new_token("sdwh"), run_count=0)
     _store(rule, payload)
     AutomationRepository(session, workspace_id).add(rule)
     await session.flush()

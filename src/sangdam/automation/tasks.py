@@ -17,6 +17,7 @@ import json
 import time
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.automation.models import AutomationRule
@@ -51,7 +52,10 @@ async def _load(
     conversation = await session.get(Conversation, payload["conversation_id"])
     if rule is None or conversation is None or rule.workspace_id != conversation.workspace_id:
         return None  # deleted since: nothing to send
-    definition = RuleDefinition.model_validate(rule.definition)
+    try:
+        definition = RuleDefinition.model_validate(rule.definition)
+    except ValidationError:
+        return None  # no longer a valid rule: retrying won't make it one
     index = int(payload["action"])
     if index >= len(definition.actions) or not isinstance(definition.actions[index], kind):
         return None  # the rule was edited since
