@@ -197,3 +197,28 @@ async def test_attribute_changed_tags_customers_with_an_old_app(world: World) ->
         assert contact is not None
         await automation.attribute_changed(session, contact, ["app_version"])
     assert (await conversation(login, world, other))["tag_ids"] == []
+
+
+async def test_messages_over_the_widget_socket_trigger_rules_too(world: World) -> None:
+    login = await world.login()
+    await make_rule(
+        login,
+        world,
+        trigger={"event": "message_received"},
+        conditions=[{"type": "text_contains", "any_of": ["환불"]}],
+        actions=[{"type": "set_priority", "priority": 2}],
+    )
+    visitor = await world.visitor()
+    started = (await visitor.start("안녕하세요"))["conversation"]["id"]
+    socket = await visitor.socket({started: 1})
+    await socket.send(
+        {
+            "type": "message.send",
+            "conversation_id": started,
+            "client_id": new_client_id(),
+            "body": "환불 문의요",
+        }
+    )
+    await socket.expect("ack", skip=("ping", "message.created", "conversation.updated"))
+    await socket.close()
+    assert (await conversation(login, world, started))["priority"] == 2

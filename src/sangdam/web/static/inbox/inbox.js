@@ -441,7 +441,7 @@ function onFrame(frame) {
       break;
     }
     case "mention":
-      if (frame.data.agent_id === boot.agent.id) notify(`${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
+      if (frame.data.agent_id === boot.agent.id) notify(frame.data.reminder ? `${t("Reminder")} · ${frame.data.by}` : `${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
       break;
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
