@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,7 +26,7 @@ class Jobs:
 async def jobs(world: World) -> AsyncIterator[Jobs]:
     sangdam = world.server.sangdam
     sangdam._worker.cancel()
-    with __import__("contextlib").suppress(asyncio.CancelledError):
+    with contextlib.suppress(asyncio.CancelledError):
         await sangdam._worker
     try:
         yield Jobs(world)
