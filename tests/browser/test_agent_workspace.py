@@ -38,6 +38,12 @@ async def test_canned_reply_tags_and_filter(browser: Any, world: World, artifact
         },
         {"scope": "workspace", "shortcut": "refund", "title": "Refund policy", "body": "Hi!"},
         {"scope": "workspace", "shortcut": "xss", "title": "markup", "body": XSS},
+        {
+            "scope": "workspace",
+            "shortcut": "주문",
+            "title": "주문 번호",
+            "body": "주문 {{order.id}} 확인",
+        },
     ):
         response = await owner.client.post(
             f"{world.base}/canned-responses", json=canned, headers=owner.headers()
@@ -94,12 +100,30 @@ async def test_canned_reply_tags_and_filter(browser: Any, world: World, artifact
     await expect(composer).to_have_value("")
     await expect(frame.locator(".message.theirs .bubble")).to_have_text(sent)
 
-    # English shortcuts filter too; arrow keys move the choice; Escape closes.
+    # English shortcuts filter too; Escape closes.
     await composer.press_sequentially("/REF")
     await expect(picker.locator(".canned-item")).to_have_count(1)
     await composer.press("Escape")
     await expect(picker).to_be_hidden()
     await composer.fill("")
+    # Arrow keys move the choice; Tab puts the text in the box to edit instead of sending.
+    await composer.press_sequentially("/")
+    await expect(picker.locator(".canned-item")).to_have_count(4)
+    await expect(picker.locator(".canned-item").first).to_have_class("canned-item active")
+    await composer.press("ArrowDown")
+    await expect(picker.locator(".canned-item").nth(1)).to_have_class("canned-item active")
+    chosen = await picker.locator(".canned-item.active strong").text_content()
+    await composer.press("Tab")
+    expected = {"/refund": "Hi!", "/xss": XSS, "/주문": "주문 {{order.id}} 확인"}
+    await expect(composer).to_have_value(expected.get(chosen or "", sent))
+    await composer.fill("")
+    # An unknown variable is never sent as is: it stays in the box, and the agent is told.
+    await composer.press_sequentially("/주문")
+    await composer.press("Enter")
+    await expect(composer).to_have_value("주문 {{order.id}} 확인")
+    await expect(agent.locator("#composer-error")).to_contain_text("{{order.id}}")
+    await composer.fill("")
+    await expect(agent.locator("#messages .message.mine .bubble")).to_have_count(1)
 
     # Markup in a canned reply is text on both sides: nothing runs, no image appears.
     await composer.press_sequentially("/xs")
