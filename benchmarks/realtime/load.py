@@ -713,6 +713,29 @@ async def bot_off(base_url: str, workspace_id: int) -> None:
         response.raise_for_status()
 
 
+async def rules_off(base_url: str, workspace_id: int) -> None:
+    """The demo's automation rules (e.g. tag messages that sound angry) are off too, unless
+    --keep-rules: a rule on incoming messages sends every message down the full path.
+
+    Revisions without automation (no /automation/rules endpoint) are left as they are.
+    """
+    email, password = DEMO_LOGINS[0]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        login = await client.post("/api/v1/login", json={"email": email, "password": password})
+        login.raise_for_status()
+        headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+        path = f"/api/v1/workspaces/{workspace_id}/automation/rules"
+        found = await client.get(path)
+        if found.status_code == 404:
+            return
+        found.raise_for_status()
+        for rule in found.json():
+            fields = ("name", "position", "trigger", "conditions", "actions")
+            body = {key: rule[key] for key in fields} | {"enabled": False}
+            response = await client.put(f"{path}/{rule['id']}", json=body, headers=headers)
+            response.raise_for_status()
+
+
 async def setup_chat(
     args: argparse.Namespace, cluster: Cluster, run: Run
 ) -> tuple[list[Agent], list[Visitor]]:
@@ -723,6 +746,8 @@ async def setup_chat(
     ]
     visitors = [Visitor(i, i % n_nodes, nodes[i % n_nodes], run) for i in range(args.visitors)]
     await bot_off(nodes[0].base_url, cluster.workspace_id)
+    if not args.keep_rules:
+        await rules_off(nodes[0].base_url, cluster.workspace_id)
     elapsed = await create_visitors(visitors, cluster, args.create_concurrency)
     log(f"created {len(visitors)} visitors in {elapsed:.1f}s")
     for agent in agents:
@@ -1116,6 +1141,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                         "profile",
                         "tracemalloc",
                         "sample",
+                        "keep_rules",
                     )
                 },
                 "server_logs": [str(n.log_path) for n in cluster.nodes],
@@ -1275,6 +1301,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="don't offer permessage-deflate (browsers do offer it)",
     )
     g.add_argument("--no-uvloop", action="store_true", help="plain asyncio loop in the client")
+    g.add_argument(
+        "--keep-rules",
+        action="store_true",
+        help="leave the demo's automation rules on (a rule on incoming messages runs on "
+        "every message; by default they are turned off like the bot)",
+    )
     g.add_argument(
         "--wait-quiet",
         type=float,

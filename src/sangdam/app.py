@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sangdam.automation import tasks as automation_tasks
 from sangdam.config import Settings
 from sangdam.contacts.tasks import run_purger
 from sangdam.db import Database
@@ -46,6 +47,7 @@ class Sangdam:
             name="sangdam-routing-sweeper",
         )
         notifications.register(self.settings)
+        automation_tasks.register(self.settings)
         self._worker = asyncio.create_task(
             run_worker(self.db, self.settings.outbound.job_poll_seconds), name="sangdam-jobs"
         )
@@ -131,7 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     from sangdam.accounts.api import router as accounts_router
+    from sangdam.automation.api import router as automation_router
     from sangdam.bot.api import router as bot_router
+    from sangdam.canned.api import router as canned_router
     from sangdam.contacts.api import router as contacts_router
     from sangdam.conversations.api import router as conversations_router
     from sangdam.email.api import router as email_router
@@ -141,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from sangdam.messages.api import router as messages_router
     from sangdam.realtime.api import router as realtime_router
     from sangdam.routing.api import router as routing_router
+    from sangdam.tags.api import router as tags_router
     from sangdam.web.pages import router as pages_router
     from sangdam.widget.api import router as widget_router
     from sangdam.workspaces.api import router as workspaces_router
@@ -156,6 +161,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bot_router,
         routing_router,
         email_router,
+        canned_router,
+        tags_router,
+        automation_router,
         help_router,
         widget_router,
         realtime_router,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from sangdam.automation.models import AutomationRule
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
 from sangdam.conversations.models import Conversation, Status
@@ -192,3 +193,32 @@ async def test_short_path_checks_input_and_never_writes_elsewhere(world: World) 
         row, _ = await _state(world, conversation)
         assert row["last_seq"] == 1
     assert other_contact.id != contact.id
+
+
+async def test_short_path_steps_aside_when_rules_wait_for_messages(world: World) -> None:
+    contact, conversation_id = await _conversation(world)
+    async with world.server.db.transaction() as session:
+        session.add(
+            AutomationRule(
+                workspace_id=world.workspace.id,
+                name="note every message",
+                event="message_received",
+                definition={
+                    "trigger": {"event": "message_received"},
+                    "conditions": [],
+                    "actions": [{"type": "add_note", "body": "checked"}],
+                },
+                webhook_secret="sdwh_test",
+            )
+        )
+    async with world.server.db.transaction() as session:
+        live = await append_live_message(
+            session,
+            contact,
+            conversation_id,
+            body="규칙",
+            client_id=new_client_id(),
+            max_chars=4000,
+        )
+        assert live is None, "rules on incoming messages run on the full path"
+        assert not session.info.get("events")

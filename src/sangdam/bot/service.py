@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sangdam.automation import service as automation
 from sangdam.bot.models import BotEvent, BotEventKind
 from sangdam.bot.repository import BotRepository
 from sangdam.bot.schemas import CategoryButton, FlowDefinition, Text
@@ -212,6 +213,8 @@ class _Turn:
         self.conversation.bot_state = {}
         self.conversation.version += 1
         emit_conversation_updated(self.session, self.conversation, self.contact)
+        # Before queueing, so a rule's team or priority decides where it waits.
+        await automation.handed_off(self.session, self.conversation, self.contact)
         await routing.enqueue(self.session, self.conversation, self.contact)
 
 

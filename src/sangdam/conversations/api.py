@@ -30,6 +30,7 @@ async def list_conversations(
     assignee: Literal["any", "me", "unassigned"] = "any",
     before: str | None = Query(default=None, description="`next_before` of the previous page"),
     limit: int = Query(default=50, ge=1, le=200),
+    tag_id: int | None = Query(default=None, description="Only conversations with this tag"),
 ) -> ConversationPage:
     return await service.list_for_agent(
         session,
@@ -39,6 +40,7 @@ async def list_conversations(
         assignee=assignee,
         before=before,
         limit=limit,
+        tag_id=tag_id,
     )
 
 

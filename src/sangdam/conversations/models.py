@@ -63,6 +63,8 @@ class Conversation(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     queued_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     assigned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Ids of its tags (tags.ConversationTag is the truth), so every view carries them for free.
+    tag_ids: Mapped[list[int]] = mapped_column(Json, default=list)
 
 
 class ConversationRead(Base):

@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, ConversationRead
 from sangdam.kit.repository import WorkspaceRepository
+from sangdam.tags.models import ConversationTag
 
 AssigneeFilter = Literal["any", "me", "unassigned"]
 
@@ -118,6 +119,7 @@ class ConversationRepository(WorkspaceRepository):
         assignee: AssigneeFilter,
         before: tuple[dt.datetime, int] | None,
         limit: int,
+        tag_id: int | None = None,
     ) -> list[tuple[Conversation, Contact, int | None]]:
         """The inbox list, newest activity first, with the agent's own read position."""
         read = ConversationRead
@@ -136,6 +138,12 @@ class ConversationRepository(WorkspaceRepository):
             stmt = stmt.where(Conversation.assignee_id == agent_id)
         elif assignee == "unassigned":
             stmt = stmt.where(Conversation.assignee_id.is_(None))
+        if tag_id is not None:
+            tagged = self.scoped(
+                select(ConversationTag.conversation_id).where(ConversationTag.tag_id == tag_id),
+                ConversationTag,
+            )
+            stmt = stmt.where(Conversation.id.in_(tagged))
         if before is not None:
             at, conversation_id = before
             stmt = stmt.where(

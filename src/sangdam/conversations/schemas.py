@@ -33,6 +33,8 @@ class ConversationOut(BaseModel):
     resolved_at: dt.datetime | None
     category: str | None = None
     handed_off_at: dt.datetime | None = None
+    priority: int = 0
+    tag_ids: list[int] = Field(default_factory=list)
     # How far the requesting agent has read; absent in broadcast events.
     my_last_seen_seq: int | None = None
 

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sangdam.automation import service as automation
 from sangdam.contacts.models import Contact
 from sangdam.contacts.repository import ContactRepository
 from sangdam.contacts.schemas import PageContext
@@ -74,6 +75,7 @@ async def start_conversation(
         content=content,
         known_new=True,
     )
+    await automation.conversation_created(session, conversation, contact, message)
     return conversation, message
 
 
@@ -86,10 +88,16 @@ async def list_for_agent(
     assignee: AssigneeFilter,
     before: str | None,
     limit: int,
+    tag_id: int | None = None,
 ) -> ConversationPage:
     cursor = _parse_cursor(before)
     rows = await ConversationRepository(session, workspace_id).list_for_agent(
-        agent_id=agent_id, status=status, assignee=assignee, before=cursor, limit=limit + 1
+        agent_id=agent_id,
+        status=status,
+        assignee=assignee,
+        before=cursor,
+        limit=limit + 1,
+        tag_id=tag_id,
     )
     items = []
     for conversation, contact, seen in rows[:limit]:

@@ -15,6 +15,7 @@ from sangdam.contacts.schemas import PageContext
 from sangdam.contacts.service import create_visitor
 from sangdam.conversations.models import Status
 from sangdam.conversations.service import assign, load, set_status
+from sangdam.demo.agent_workspace import seed_agent_workspace
 from sangdam.demo.articles import ARTICLES, FAQ_ARTICLES
 from sangdam.knowledge.repository import KnowledgeRepository
 from sangdam.knowledge.service import import_faqs, save_article
@@ -146,6 +147,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> bool:
     )
     agents: list[Agent] = [await add_agent(session, workspace.id, user) for user in users[1:]]
     await _seed_knowledge(session, workspace.id)
+    await seed_agent_workspace(session, workspace.id)
     for name, context, user_agent, steps, status in SCRIPT:
         _token, contact = await create_visitor(session, inbox, context, user_agent)
         contact.name = name

@@ -105,3 +105,15 @@ async def request_json(
         raise OutboundFailure(f"No answer within {timeout_seconds:g} seconds.") from None
     except httpx.HTTPError as exc:
         raise OutboundFailure(f"The connection failed ({type(exc).__name__}).") from None
+
+
+async def post_bytes(
+    url: str, content: bytes, *, headers: dict[str, str], allow_private: bool
+) -> httpx.Response:
+    """POST exactly ``content`` (e.g. a body that was signed byte for byte)."""
+    await check_target(url, allow_private=allow_private)
+    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        response = await client.post(url, content=content, headers=headers)
+    if response.status_code >= 300:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return response

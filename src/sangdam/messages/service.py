@@ -229,7 +229,7 @@ async def send_as_contact(
     content: dict[str, Any] | None = None,
     known_new: bool = False,
 ) -> tuple[Message, bool]:
-    return await send_message(
+    message, created = await send_message(
         session,
         conversation,
         contact,
@@ -242,6 +242,11 @@ async def send_as_contact(
         content=content,
         known_new=known_new,
     )
+    if created:
+        from sangdam.automation import service as automation  # it sends messages itself
+
+        await automation.message_received(session, conversation, contact, message)
+    return message, created
 
 
 async def send_as_agent(

@@ -152,6 +152,20 @@ async def _assign(
     emit_conversation_updated(session, conversation, contact)
 
 
+async def assign_to(
+    session: AsyncSession,
+    conversation: Conversation,
+    agent: Agent,
+    contact: Contact,
+    *,
+    reason: str,
+) -> None:
+    """Give a conversation to ``agent`` for a reason other than a person's click (a rule)."""
+    previous = conversation.assignee_id
+    await _assign(session, conversation, agent, None, contact, kind="manual", reason=reason)
+    await capacity_freed(session, conversation.workspace_id, previous)
+
+
 async def record_manual(
     session: AsyncSession, conversation: Conversation, agent: Agent | None, by: Agent | None
 ) -> None:

@@ -164,6 +164,35 @@ async def settings_page(request: Request, session: Session, workspace_id: int) -
     )
 
 
+@router.get("/inbox/{workspace_id}/settings/canned", response_class=HTMLResponse)
+async def canned_page(request: Request, session: Session, workspace_id: int) -> Response:
+    """Canned responses: every agent keeps personal ones here; admins also team and workspace ones."""
+    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    user, web_session = found
+    current = next(
+        ((a, w) for a, w in await memberships(session, user.id) if w.id == workspace_id), None
+    )
+    if current is None:
+        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
+    agent, workspace = current
+    bootstrap = {
+        "workspaceId": workspace.id,
+        "csrfToken": web_session.csrf_token,
+        "agent": {"id": agent.id, "role": agent.role},
+        "messages": catalog(user.locale),
+    }
+    return render_page(
+        request,
+        "canned.html",
+        user.locale,
+        APP_CSP,
+        workspace=workspace,
+        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+    )
+
+
 @router.get("/widget.js")
 async def widget_loader() -> FileResponse:
     return FileResponse(

@@ -124,7 +124,8 @@ async def append_live_message(
     with two statements on plain rows, without loading ORM objects. Returns the
     visitor's views of the message and the conversation, or None when the full path
     (``receive_message``) must take it: the conversation isn't the contact's, needs the
-    bot or routing, or the client_id was used before (nothing is written then).
+    bot or routing, the workspace has automation rules on incoming messages, or the
+    client_id was used before (nothing is written then).
     """
     text = validate_body(body, max_chars)
     try:
@@ -146,7 +147,7 @@ async def append_live_message(
     )
     messages = MessageRepository(session, contact.workspace_id)
     if not await messages.insert_into_conversation_with_people(message, contact.id):
-        # Not the customer's, not with people, or a retry: the full path knows which.
+        # Not the customer's, not with people, rules to run, or a retry: the full path.
         return None
     row = await ConversationRepository(session, contact.workspace_id).after_contact_message(
         conversation_id, now, message_preview(text)

@@ -1,6 +1,7 @@
 // The agent inbox: conversation list, thread, customer panel, all live.
 import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
 import { loadExternalCard, loadGithub, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
+import { createDesk } from "/static/inbox/desk.js";
 
 const boot = JSON.parse(document.getElementById("bootstrap").textContent);
 const t = (text) => boot.messages[text] || text;
@@ -38,6 +39,18 @@ async function api(path, { method = "GET", body } = {}) {
   return data;
 }
 
+// Canned responses and tags (desk.js): it reads and changes state only through these.
+const desk = createDesk({
+  api,
+  t,
+  current: () => state.current,
+  contactLocale: () => (state.contact ? state.contact.contact.locale : null),
+  upsert: (conversation) => upsertConversation(conversation),
+  send: (body) => submitReply(body),
+  showError: (message) => showComposerError(message),
+  reloadList: () => loadList(),
+});
+
 // ---- conversation list -------------------------------------------------------
 
 function inTab(conversation) {
@@ -64,7 +77,7 @@ function upsertConversation(conversation) {
 
 function renderList() {
   const list = $("conversation-list");
-  const items = [...state.conversations.values()].filter(inTab)
+  const items = [...state.conversations.values()].filter(inTab).filter(desk.matchesFilter)
     .sort((a, b) => b.last_activity_at.localeCompare(a.last_activity_at) || b.id - a.id);
   list.replaceChildren();
   for (const conversation of items) {
@@ -75,6 +88,7 @@ function renderList() {
         el("small", { class: "muted", text: formatTime(conversation.last_activity_at, locale) })),
       el("div", { class: "preview", text: conversation.last_message_preview }),
       conversation.category ? el("small", { class: "category", text: conversation.category }) : null,
+      desk.listChips(conversation),
       conversation.waiting_since ? el("small", { class: "waiting", text: t("Waiting for a reply") }) : null);
     item.addEventListener("click", () => openConversation(conversation.id));
     list.append(item);
@@ -102,7 +116,7 @@ function refreshCounts() {
 async function loadList() {
   const status = state.tab === "resolved" || state.tab === "bot" ? state.tab : "open";
   const assignee = state.tab === "mine" ? "me" : state.tab === "unassigned" ? "unassigned" : "any";
-  const page = await api(`conversations?status=${status}&assignee=${assignee}&limit=100`);
+  const page = await api(`conversations?status=${status}&assignee=${assignee}&limit=100${desk.listParams()}`);
   for (const conversation of page.conversations) upsertConversation(conversation);
   renderList();
 }
@@ -151,6 +165,7 @@ function renderHeader() {
   const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
   $("assign-me").hidden = conversation.assignee_id === boot.agent.id;
   $("assign-me").title = assignee ? `${t("Assigned to")} ${assignee.name}` : t("Unassigned");
+  desk.renderThreadTags(conversation);
 }
 
 function renderMessages() {
@@ -230,6 +245,7 @@ function renderCustomer() {
   if (!detail) return;
   const c = detail.contact;
   $("customer-pane").hidden = false;
+  desk.showContact(c.id);
   const facts = $("customer-facts");
   facts.replaceChildren();
   renderProfile($("customer-profile"), c, t, locale, `/inbox/${boot.workspaceId}/customers/${c.id}`);
@@ -352,9 +368,9 @@ async function deliver(item) {
   if (item.conversationId === state.current) renderMessages();
 }
 
-function submitReply() {
+function submitReply(text) {
   const input = $("composer-input");
-  const body = input.value;
+  const body = text === undefined ? input.value : text;
   if (!body.trim() || state.current === null) return;
   if (body.length > boot.maxMessageChars) {
     showComposerError(`${t("The message is too long")} (${body.length}/${boot.maxMessageChars})`);
@@ -432,7 +448,7 @@ function onFrame(frame) {
       break;
     }
     case "mention":
-      if (frame.data.agent_id === boot.agent.id) notify(`${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
+      if (frame.data.agent_id === boot.agent.id) notify(frame.data.reminder ? `${t("Reminder")} · ${frame.data.by}` : `${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
       break;
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
@@ -448,6 +464,7 @@ function onFrame(frame) {
         state.contact.contact = frame.data.contact;
         renderCustomer();
       }
+      desk.contactUpdated(frame.data);
       break;
     case "typing":
       if (frame.data.conversation_id === state.current) {
@@ -562,6 +579,7 @@ async function main() {
   wire();
   const agents = await api("agents");
   for (const agent of agents) state.agents.set(agent.id, agent);
+  await desk.start();
   const floor = await api("agents/status").catch(() => []);
   const me = floor.find((a) => a.id === boot.agent.id);
   if (me) $("availability-select").value = me.availability;

@@ -60,7 +60,9 @@ async function startSession() {
   const created = await api("/visitors", { method: "POST", body: { inbox_key: boot.key, context } });
   state.token = created.token;
   localStorage.setItem(`${storage}:token`, created.token);
-  state.outbox = [];
+  // A new visitor: the old one's sends can't be delivered, but a first message typed
+  // while this request ran (a new conversation) still can.
+  state.outbox = state.outbox.filter((item) => item.conversation_id === null);
   saveOutbox();
   return { ...created, conversations: [] };
 }

@@ -1,0 +1,82 @@
+"""In real Chromium: admins manage tags and rules in Settings; every agent keeps canned responses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.fixtures.factories import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+
+
+async def _sign_in(browser: Any, world: World, agent_id: int) -> tuple[Any, Any, list[str]]:
+    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{world.server.base_url}/login")
+    await page.fill("input[name=email]", world.emails[agent_id])
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{world.server.base_url}/inbox/{world.workspace.id}")
+    return context, page, errors
+
+
+async def test_settings_for_tags_rules_and_canned_responses(
+    browser: Any, world: World, artifacts: Path
+) -> None:
+    if getattr(world.server, "backend", "sqlite") != "sqlite":
+        pytest.skip("the UI is the same on every backend; one run is enough")
+    context, page, errors = await _sign_in(browser, world, world.owner.id)
+    await page.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings")
+
+    await page.locator("#tag-form input[name=name]").fill("앱 업데이트 필요")
+    await page.locator("#tag-form button[type=submit]").click()
+    await expect(page.locator("#tag-rows tr")).to_have_count(1)
+
+    form = page.locator("#rule-form")
+    await form.locator("#rule-example").click()
+    await expect(form.locator("input[name=trigger_attribute]")).to_have_value("app_version")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#rule-rows tr")).to_have_count(1)
+    await expect(page.locator("#rule-rows tr")).to_contain_text("구버전 앱 안내")
+    await expect(page.locator("#rule-rows tr")).to_contain_text("attribute → add_tag, add_note")
+
+    # A mistake is explained, not swallowed.
+    await form.locator("input[name=name]").fill("잘못된 규칙")
+    await form.locator("textarea[name=actions]").fill('[{"type": "set_priority", "priority": 99}]')
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#notice")).to_contain_text("priority")
+    await form.locator("textarea[name=actions]").fill("[oops")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#notice")).to_contain_text("JSON")
+    await expect(page.locator("#rule-rows tr")).to_have_count(1)
+    await page.screenshot(path=str(artifacts / "settings-rules-ko.png"), full_page=True)
+    rules = (await (await world.login()).client.get(f"{world.base}/automation/rules")).json()
+    assert [r["trigger"] for r in rules] == [
+        {"event": "attribute_changed", "attribute": "app_version"}
+    ]
+    await context.close()
+
+    # An agent keeps personal canned responses; team and workspace scopes are for admins.
+    context, page, agent_errors = await _sign_in(browser, world, world.agent.id)
+    await page.locator("#canned-link").click()
+    await page.wait_for_url(f"**/inbox/{world.workspace.id}/settings/canned")
+    scope = page.locator("#canned-form select[name=scope]")
+    await expect(scope.locator("option[value=workspace]")).to_be_hidden()
+    await page.locator("#canned-form input[name=shortcut]").fill("인사")
+    await page.locator("#canned-form input[name=title]").fill("첫 인사")
+    await page.locator("#canned-form textarea[name=body]").fill(
+        "안녕하세요 {{contact.name | 고객}}님!"
+    )
+    await page.locator("#canned-form button[type=submit]").click()
+    await expect(page.locator("#canned-rows tr")).to_have_count(1)
+    await expect(page.locator("#canned-rows tr")).to_contain_text("/인사")
+    await expect(page.locator("#canned-rows tr")).to_contain_text("개인")
+    await page.screenshot(path=str(artifacts / "settings-canned-ko.png"), full_page=True)
+    assert errors == [] and agent_errors == []
+    await context.close()
