@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sangdam.automation import service as automation
 from sangdam.contacts.models import Contact
+from sangdam.contacts.service import member_hash
 from sangdam.conversations.models import Conversation
+from sangdam.workspaces.models import Workspace
 from tests.automation.conftest import conversation, make_rule, make_tag, messages
 from tests.fixtures.factories import World, agent_socket, import_demo_faq, new_client_id
 
@@ -222,3 +224,52 @@ async def test_messages_over_the_widget_socket_trigger_rules_too(world: World) -
     await socket.expect("ack", skip=("ping", "message.created", "conversation.updated"))
     await socket.close()
     assert (await conversation(login, world, started))["priority"] == 2
+
+
+async def test_a_member_boot_with_an_old_app_runs_the_attribute_rule(world: World) -> None:
+    """The widget's Sangdam.boot profile is where app_version comes from (seed 004)."""
+    login = await world.login()
+    outdated = await make_tag(login, world, "앱 업데이트 필요")
+    await make_rule(
+        login,
+        world,
+        trigger={"event": "attribute_changed", "attribute": "app_version"},
+        conditions=[
+            {
+                "type": "attribute",
+                "key": "app_version",
+                "op": "<",
+                "value": "3.2.0",
+                "compare": "version",
+            }
+        ],
+        actions=[{"type": "add_tag", "tag_id": outdated}],
+    )
+    async with world.server.db.read() as session:
+        workspace = await session.get(Workspace, world.workspace.id)
+        assert workspace is not None
+        secret = workspace.identity_secret
+    visitor = await world.visitor()
+    started = (await visitor.start("앱이 자꾸 꺼져요"))["conversation"]["id"]
+    boot = await visitor.client.post(
+        "/api/widget/v1/identify",
+        json={
+            "memberId": "m-old",
+            "memberHash": member_hash(secret, "m-old"),
+            "profile": {"app_version": "3.1.4"},
+        },
+    )
+    assert boot.status_code == 200, boot.text
+    assert (await conversation(login, world, started))["tag_ids"] == [outdated]
+    # The same version again changes nothing and runs nothing more.
+    again = await visitor.client.post(
+        "/api/widget/v1/identify",
+        json={
+            "memberId": "m-old",
+            "memberHash": member_hash(secret, "m-old"),
+            "profile": {"app_version": "3.1.4"},
+        },
+    )
+    assert again.status_code == 200
+    runs = (await login.client.get(f"{world.base}/automation/rules")).json()
+    assert runs[0]["run_count"] == 1

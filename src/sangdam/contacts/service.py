@@ -359,11 +359,18 @@ async def identify_visitor(
         target = contact if contact.member_id is None else _copy_browser(contact)
         if identity.member_id is not None:
             target.claimed_member_id = identity.member_id
+    before = dict(target.attributes or {})
     _apply_identity(target, identity)
     target.last_seen_at = utcnow()
     if target not in session:  # a new contact for this browser
         repository.add(target)
         await session.flush()
+    after = target.attributes or {}
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    if changed:
+        from sangdam.automation import service as automation  # rules read contacts
+
+        await automation.attribute_changed(session, target, changed)
     token = (
         None if target.id == contact.id else _issue_token(session, target, visitor_token.inbox_id)
     )
