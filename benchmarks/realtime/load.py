@@ -62,6 +62,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -691,16 +692,22 @@ async def create_visitors(visitors: list[Visitor], cluster: Cluster, concurrency
 # --------------------------------------------------------------------------- scenario A
 
 
+@contextlib.asynccontextmanager
+async def demo_admin(base_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """An HTTP client signed in as the demo's admin, and the CSRF header its writes need."""
+    email, password = DEMO_LOGINS[0]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        login = await client.post("/api/v1/login", json={"email": email, "password": password})
+        login.raise_for_status()
+        yield client, {"X-CSRF-Token": login.json()["csrf_token"]}
+
+
 async def bot_off(base_url: str, workspace_id: int) -> None:
     """The demo workspace has a support bot; this benchmark measures person-to-person chat.
 
     Revisions without the bot (no /bot/flow endpoint) are left as they are.
     """
-    email, password = DEMO_LOGINS[0]
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        login = await client.post("/api/v1/login", json={"email": email, "password": password})
-        login.raise_for_status()
-        headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+    async with demo_admin(base_url) as (client, headers):
         path = f"/api/v1/workspaces/{workspace_id}/bot/flow"
         found = await client.get(path)
         if found.status_code == 404:
@@ -719,11 +726,7 @@ async def rules_off(base_url: str, workspace_id: int) -> None:
 
     Revisions without automation (no /automation/rules endpoint) are left as they are.
     """
-    email, password = DEMO_LOGINS[0]
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        login = await client.post("/api/v1/login", json={"email": email, "password": password})
-        login.raise_for_status()
-        headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+    async with demo_admin(base_url) as (client, headers):
         path = f"/api/v1/workspaces/{workspace_id}/automation/rules"
         found = await client.get(path)
         if found.status_code == 404:

@@ -74,3 +74,12 @@ async def test_widget_frame_speaks_the_browser_language(world: World) -> None:
     assert "문의하기" in ko.text and "Send us a message" in en.text
     assert "frame-ancestors" not in ko.headers["content-security-policy"]
     assert "X-Frame-Options" not in ko.headers
+
+
+def test_each_text_is_translated_once() -> None:
+    """Two translations of one msgid would make one of them win silently (merges add them)."""
+    po = WEB.parent / "locale" / "ko" / "LC_MESSAGES" / "sangdam.po"
+    ids = re.findall(r'(?m)^msgid ((?:".*"\n)+)', po.read_text(encoding="utf-8"))
+    seen: set[str] = set()
+    twice = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    assert twice == [], f"translated more than once: {twice}"

@@ -55,14 +55,12 @@ from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.db import utcnow
 from sangdam.errors import BadRequest, SangdamError, Unprocessable
-from sangdam.events.schemas import Event, EventType
-from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
 from sangdam.jobs.service import enqueue
 from sangdam.kit.outbound import check_target
 from sangdam.kit.secrets import new_token
 from sangdam.messages.models import Message, MessageKind, SenderType
-from sangdam.messages.service import emit_conversation_updated, send_message
+from sangdam.messages.service import emit_conversation_updated, emit_mention, send_message
 from sangdam.routing import service as routing
 from sangdam.routing.repository import RoutingRepository
 from sangdam.tags.repository import TagRepository
@@ -421,22 +419,7 @@ def _remind(
     session: AsyncSession, conversation: Conversation, note: Message, rule: AutomationRule
 ) -> None:
     """Tell the assignee, the way an @mention does (inbox notification and chime)."""
-    emit(
-        session,
-        Event(
-            type=EventType.MENTION,
-            workspace_id=conversation.workspace_id,
-            conversation_id=conversation.id,
-            data={
-                "agent_id": conversation.assignee_id,
-                "conversation_id": conversation.id,
-                "message_id": note.id,
-                "by": rule.name,
-                "preview": note.body[:140],
-                "reminder": True,
-            },
-        ),
-    )
+    emit_mention(session, conversation, note, conversation.assignee_id, by=rule.name, reminder=True)
 
 
 def _enqueue_call(

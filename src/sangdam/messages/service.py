@@ -194,6 +194,36 @@ async def send_message(
     return message, True
 
 
+def emit_mention(
+    session: AsyncSession,
+    conversation: Conversation,
+    note: Message,
+    agent_id: int | None,
+    *,
+    by: str,
+    reminder: bool = False,
+) -> None:
+    """Tell one agent about a note (inbox notification and chime): an @mention or a reminder."""
+    data: dict[str, Any] = {
+        "agent_id": agent_id,
+        "conversation_id": conversation.id,
+        "message_id": note.id,
+        "by": by,
+        "preview": note.body[:140],
+    }
+    if reminder:
+        data["reminder"] = True
+    emit(
+        session,
+        Event(
+            type=EventType.MENTION,
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            data=data,
+        ),
+    )
+
+
 async def _notify_mentions(
     session: AsyncSession, conversation: Conversation, note: Message
 ) -> None:
@@ -201,21 +231,7 @@ async def _notify_mentions(
     agents = await AgentRepository(session, conversation.workspace_id).list_with_users()
     for agent, _user in agents:
         if agent.id != note.sender_id and f"@{agent.display_name}" in note.body:
-            emit(
-                session,
-                Event(
-                    type=EventType.MENTION,
-                    workspace_id=conversation.workspace_id,
-                    conversation_id=conversation.id,
-                    data={
-                        "agent_id": agent.id,
-                        "conversation_id": conversation.id,
-                        "message_id": note.id,
-                        "by": note.sender_name,
-                        "preview": note.body[:140],
-                    },
-                ),
-            )
+            emit_mention(session, conversation, note, agent.id, by=note.sender_name)
 
 
 async def send_as_contact(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +12,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from sangdam.accounts.models import User
 from sangdam.accounts.service import resolve_session
 from sangdam.auth.dependencies import SESSION_COOKIE, Session, sangdam
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
 from sangdam.web.i18n import catalog, negotiate, translator
+from sangdam.workspaces.models import Agent, Workspace
 from sangdam.workspaces.repository import memberships
 from sangdam.workspaces.service import require_admin
 
@@ -71,8 +76,25 @@ async def inbox_redirect(request: Request, session: Session) -> Response:
     return RedirectResponse(f"/inbox/{workspaces[0][1].id}", status_code=303)
 
 
-@router.get("/inbox/{workspace_id}", response_class=HTMLResponse)
-async def inbox_page(request: Request, session: Session, workspace_id: int) -> Response:
+@dataclass
+class _Viewer:
+    user: User
+    agent: Agent
+    workspace: Workspace
+    workspaces: list[tuple[Agent, Workspace]]
+
+
+async def _workspace_page(
+    request: Request,
+    session: AsyncSession,
+    workspace_id: int,
+    template: str,
+    page_data: Callable[[_Viewer], dict[str, Any]],
+    *,
+    admins_only: bool = False,
+) -> Response:
+    """An agent's page of one workspace: signed in (else to /login), a member of it (else
+    404), an admin where ``admins_only``; the page's data goes to the browser as JSON."""
     found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
     if found is None:
         return RedirectResponse("/login", status_code=303)
@@ -82,24 +104,44 @@ async def inbox_page(request: Request, session: Session, workspace_id: int) -> R
     if current is None:
         raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
     agent, workspace = current
+    if admins_only:
+        require_admin(agent.role)
     bootstrap = {
         "workspaceId": workspace.id,
-        "workspaceName": workspace.name,
-        "workspaces": [{"id": w.id, "name": w.name} for _, w in rows],
-        "agent": {"id": agent.id, "name": agent.display_name, "role": agent.role},
-        "user": {"id": user.id, "email": user.email, "locale": user.locale},
         "csrfToken": web_session.csrf_token,
-        "maxMessageChars": sangdam(request).settings.realtime.max_message_chars,
+        **page_data(_Viewer(user, agent, workspace, rows)),
         "messages": catalog(user.locale),
     }
     return render_page(
         request,
-        "inbox.html",
+        template,
         user.locale,
         APP_CSP,
         workspace=workspace,
         bootstrap=json.dumps(bootstrap, ensure_ascii=False),
     )
+
+
+@router.get("/inbox/{workspace_id}", response_class=HTMLResponse)
+async def inbox_page(request: Request, session: Session, workspace_id: int) -> Response:
+    def data(viewer: _Viewer) -> dict[str, Any]:
+        return {
+            "workspaceName": viewer.workspace.name,
+            "workspaces": [{"id": w.id, "name": w.name} for _, w in viewer.workspaces],
+            "agent": {
+                "id": viewer.agent.id,
+                "name": viewer.agent.display_name,
+                "role": viewer.agent.role,
+            },
+            "user": {
+                "id": viewer.user.id,
+                "email": viewer.user.email,
+                "locale": viewer.user.locale,
+            },
+            "maxMessageChars": sangdam(request).settings.realtime.max_message_chars,
+        }
+
+    return await _workspace_page(request, session, workspace_id, "inbox.html", data)
 
 
 @router.get("/inbox/{workspace_id}/customers", response_class=HTMLResponse)
@@ -108,88 +150,37 @@ async def customers_page(
     request: Request, session: Session, workspace_id: int, contact_id: int | None = None
 ) -> Response:
     """The customer list and customer page; the data comes from the contacts API."""
-    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, web_session = found
-    current = next(
-        ((a, w) for a, w in await memberships(session, user.id) if w.id == workspace_id), None
-    )
-    if current is None:
-        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
-    _agent, workspace = current
-    bootstrap = {
-        "workspaceId": workspace.id,
-        "csrfToken": web_session.csrf_token,
-        "contactId": contact_id,
-        "locale": user.locale,
-        "messages": catalog(user.locale),
-    }
-    return render_page(
+    return await _workspace_page(
         request,
+        session,
+        workspace_id,
         "customers.html",
-        user.locale,
-        APP_CSP,
-        workspace=workspace,
-        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+        lambda viewer: {"contactId": contact_id, "locale": viewer.user.locale},
     )
 
 
 @router.get("/inbox/{workspace_id}/settings", response_class=HTMLResponse)
 async def settings_page(request: Request, session: Session, workspace_id: int) -> Response:
-    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, web_session = found
-    current = next(
-        ((a, w) for a, w in await memberships(session, user.id) if w.id == workspace_id), None
-    )
-    if current is None:
-        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
-    agent, workspace = current
-    require_admin(agent.role)
-    bootstrap = {
-        "workspaceId": workspace.id,
-        "csrfToken": web_session.csrf_token,
-        "helpUrl": f"{sangdam(request).settings.base_url}/help/{workspace.slug}",
-        "messages": catalog(user.locale),
-    }
-    return render_page(
+    base_url = sangdam(request).settings.base_url
+    return await _workspace_page(
         request,
+        session,
+        workspace_id,
         "settings.html",
-        user.locale,
-        APP_CSP,
-        workspace=workspace,
-        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+        lambda viewer: {"helpUrl": f"{base_url}/help/{viewer.workspace.slug}"},
+        admins_only=True,
     )
 
 
 @router.get("/inbox/{workspace_id}/settings/canned", response_class=HTMLResponse)
 async def canned_page(request: Request, session: Session, workspace_id: int) -> Response:
     """Canned responses: every agent keeps personal ones here; admins also team and workspace ones."""
-    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
-    user, web_session = found
-    current = next(
-        ((a, w) for a, w in await memberships(session, user.id) if w.id == workspace_id), None
-    )
-    if current is None:
-        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
-    agent, workspace = current
-    bootstrap = {
-        "workspaceId": workspace.id,
-        "csrfToken": web_session.csrf_token,
-        "agent": {"id": agent.id, "role": agent.role},
-        "messages": catalog(user.locale),
-    }
-    return render_page(
+    return await _workspace_page(
         request,
+        session,
+        workspace_id,
         "canned.html",
-        user.locale,
-        APP_CSP,
-        workspace=workspace,
-        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+        lambda viewer: {"agent": {"id": viewer.agent.id, "role": viewer.agent.role}},
     )
 
 

@@ -1,33 +1,9 @@
 // Canned responses: personal ones for every agent; team and workspace ones for admins.
 import { el } from "/static/shared.js";
+import { $, api, boot, notice, t } from "/static/inbox/page.js";
 
-const boot = JSON.parse(document.getElementById("bootstrap").textContent);
-const t = (text) => boot.messages[text] || text;
-const base = `/api/v1/workspaces/${boot.workspaceId}`;
-const $ = (id) => document.getElementById(id);
 const isAdmin = boot.agent.role !== "agent";
 const SCOPE_LABELS = { personal: "Personal", team: "Team", workspace: "Workspace" };
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.message) || response.statusText);
-  return data;
-}
-
-function notice(text, isError = false) {
-  const box = $("notice");
-  box.textContent = text;
-  box.hidden = false;
-  box.classList.toggle("error", isError);
-  clearTimeout(notice.timer);
-  notice.timer = setTimeout(() => { box.hidden = true; }, 8000);
-}
 
 let teams = [];
 

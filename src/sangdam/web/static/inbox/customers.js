@@ -1,27 +1,11 @@
 // The customer list (search, filters, pages) and the customer page.
 import { el, formatTime } from "/static/shared.js";
 import { loadExternalCard, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
+import { $, api, boot, t } from "/static/inbox/page.js";
 
-const boot = JSON.parse(document.getElementById("bootstrap").textContent);
-const t = (text) => boot.messages[text] || text;
 const locale = boot.locale;
-const base = `/api/v1/workspaces/${boot.workspaceId}`;
-const $ = (id) => document.getElementById(id);
 let cursor = null;
 let current = boot.contactId;
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) { location.href = "/login"; throw new Error("signed out"); }
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.message) || response.statusText);
-  return data;
-}
 
 function query() {
   const form = $("customer-filters");

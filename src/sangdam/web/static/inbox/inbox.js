@@ -2,12 +2,9 @@
 import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
 import { loadExternalCard, loadGithub, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
 import { createDesk } from "/static/inbox/desk.js";
+import { $, api, boot, t } from "/static/inbox/page.js";
 
-const boot = JSON.parse(document.getElementById("bootstrap").textContent);
-const t = (text) => boot.messages[text] || text;
 const locale = boot.user.locale;
-const base = `/api/v1/workspaces/${boot.workspaceId}`;
-const $ = (id) => document.getElementById(id);
 
 const state = {
   tab: "open",
@@ -20,24 +17,6 @@ const state = {
   lastEventId: null,
   pending: [],                // replies not yet acknowledged, retried with their client_id
 };
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(path.startsWith("/") ? path : `${base}/${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) { location.href = "/login"; throw new Error("signed out"); }
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = new Error((data && data.message) || response.statusText);
-    error.status = response.status;
-    error.code = data && data.code;
-    throw error;
-  }
-  return data;
-}
 
 // Canned responses and tags (desk.js): it reads and changes state only through these.
 const desk = createDesk({

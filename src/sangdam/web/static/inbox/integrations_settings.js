@@ -1,28 +1,5 @@
 // Admin settings for customer context: member verification secret, external data card, GitHub.
-const boot = JSON.parse(document.getElementById("bootstrap").textContent);
-const t = (text) => boot.messages[text] || text;
-const base = `/api/v1/workspaces/${boot.workspaceId}`;
-const $ = (id) => document.getElementById(id);
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.message) || response.statusText);
-  return data;
-}
-
-function notice(text, isError = false) {
-  const box = $("notice");
-  box.textContent = text;
-  box.hidden = false;
-  box.classList.toggle("error", isError);
-  setTimeout(() => { box.hidden = true; }, 8000);
-}
+import { $, api, boot, notice, t } from "/static/inbox/page.js";
 
 $("identity-show").addEventListener("click", async () => {
   try { $("identity-secret").textContent = (await api("identity-verification")).secret; } catch (e) { notice(e.message, true); }

@@ -1,31 +1,7 @@
 // Admin settings: the bot flow, FAQ entries (with JSONL import/export) and help-center articles.
 import { el } from "/static/shared.js";
+import { $, api, boot, notice, t } from "/static/inbox/page.js";
 
-const boot = JSON.parse(document.getElementById("bootstrap").textContent);
-const t = (text) => boot.messages[text] || text;
-const base = `/api/v1/workspaces/${boot.workspaceId}`;
-const $ = (id) => document.getElementById(id);
-
-async function api(path, { method = "GET", body, raw } = {}) {
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": raw ? "application/x-ndjson" : "application/json", "X-CSRF-Token": boot.csrfToken },
-    body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.message) || response.statusText);
-  return data;
-}
-
-function notice(text, isError = false) {
-  const box = $("notice");
-  box.textContent = text;
-  box.hidden = false;
-  box.classList.toggle("error", isError);
-  clearTimeout(notice.timer);
-  notice.timer = setTimeout(() => { box.hidden = true; }, 8000);
-}
 
 // ---- bot flow ------------------------------------------------------------------------
 

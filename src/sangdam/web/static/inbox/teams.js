@@ -2,11 +2,8 @@
 // and the workspace's email inbox address.
 // Uses the routing REST endpoints; every write carries the session's CSRF token.
 import { el } from "/static/shared.js";
+import { $, api, boot, notice, t } from "/static/inbox/page.js";
 
-const boot = JSON.parse(document.getElementById("bootstrap").textContent);
-const t = (text) => boot.messages[text] || text;
-const base = `/api/v1/workspaces/${boot.workspaceId}`;
-const $ = (id) => document.getElementById(id);
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const DAY_NAMES = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
 const DEFAULT_HOURS = {
@@ -15,27 +12,6 @@ const DEFAULT_HOURS = {
   holidays: "KR",
   closed_dates: [],
 };
-
-async function api(path, { method = "GET", body } = {}) {
-  const response = await fetch(`${base}/${path}`, {
-    method,
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrfToken },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw new Error((data && data.message) || response.statusText);
-  return data;
-}
-
-function notice(text, isError = false) {
-  const box = $("notice");
-  box.textContent = text;
-  box.hidden = false;
-  box.classList.toggle("error", isError);
-  clearTimeout(notice.timer);
-  notice.timer = setTimeout(() => { box.hidden = true; }, 8000);
-}
 
 let teams = [];
 let agents = [];
