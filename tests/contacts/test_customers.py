@@ -198,3 +198,27 @@ async def test_other_workspaces_customers_are_not_found(world: World, other_worl
         assert (await api.get(f"{world.base}/contacts/{visitor.contact_id}")).status_code == 404
         assert (await api.get(f"{world.base}/contacts")).status_code == 404
         assert (await api.get(f"{other_world.base}/contacts")).status_code == 200
+
+
+async def test_the_list_filters_by_customer_tag(world: World, other_world: World) -> None:
+    login = await world.login()
+    vip = (
+        await login.client.post(f"{world.base}/tags", json={"name": "VIP"}, headers=login.headers())
+    ).json()["id"]
+    tagged, untagged = await world.visitor(), await world.visitor()
+    for visitor in (tagged, untagged):
+        await visitor.start("안녕하세요")
+    added = await login.client.post(
+        f"{world.base}/contacts/{tagged.contact_id}/tags",
+        json={"tag_id": vip},
+        headers=login.headers(),
+    )
+    assert added.status_code == 200, added.text
+    assert _ids(await _list(login, world, f"tag_id={vip}")) == {tagged.contact_id}
+    assert {tagged.contact_id, untagged.contact_id} <= _ids(await _list(login, world))
+
+    # Another workspace's agent asking with this tag id sees none of these customers.
+    other = await other_world.login()
+    response = await other.client.get(f"{other_world.base}/contacts?tag_id={vip}")
+    assert response.status_code == 200
+    assert response.json()["contacts"] == []

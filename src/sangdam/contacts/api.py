@@ -55,6 +55,7 @@ async def list_contacts(
     attr: list[str] = Query(default=[], description="key:value, attribute must equal value"),
     seen_within_days: int | None = Query(default=None, ge=1, le=3650),
     verified: bool = Query(default=False, description="Only verified members"),
+    tag_id: int | None = Query(default=None, description="Only customers with this tag"),
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> ContactPage:
@@ -63,6 +64,7 @@ async def list_contacts(
         attributes=service.validate_attribute_filters(attr),
         seen_within_days=seen_within_days,
         verified_only=verified,
+        tag_id=tag_id,
     )
     rows = await ContactRepository(session, context.workspace_id).search(
         filters, after=_cursor(cursor), limit=limit + 1

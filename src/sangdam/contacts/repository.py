@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, String, and_, cast, delete, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.contacts.models import Contact, ContactEvent, VisitorToken
 from sangdam.db import utcnow
 from sangdam.kit.repository import WorkspaceRepository
+from sangdam.tags.models import ContactTag
 
 
 @dataclass
@@ -23,6 +24,8 @@ class ContactFilter:
     attributes: dict[str, str] = field(default_factory=dict)
     seen_within_days: int | None = None
     verified_only: bool = False
+    # Only customers with this tag (VIP, 잠재고객...); another workspace's tag matches no one.
+    tag_id: int | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -48,6 +51,14 @@ class ContactFilter:
             found.append(Contact.last_seen_at >= since)
         if self.verified_only:
             found.append(Contact.member_id.is_not(None))
+        if self.tag_id is not None:
+            found.append(
+                exists().where(
+                    ContactTag.contact_id == Contact.id,
+                    ContactTag.workspace_id == Contact.workspace_id,
+                    ContactTag.tag_id == self.tag_id,
+                )
+            )
         return found
 
 

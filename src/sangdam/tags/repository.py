@@ -45,13 +45,6 @@ class TagRepository(WorkspaceRepository):
         )
         return (await self.session.execute(stmt)).scalar()
 
-    async def contact_ids_with(self, tag_id: int) -> list[int]:
-        """For the customer list's tag filter."""
-        stmt = self.scoped(
-            select(ContactTag.contact_id).where(ContactTag.tag_id == tag_id), ContactTag
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
     async def conversations_with(self, tag_id: int) -> list[Conversation]:
         stmt = self.scoped(
             select(Conversation)

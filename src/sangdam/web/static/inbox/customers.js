@@ -14,6 +14,7 @@ function query() {
   for (const pair of form.attr.value.split(",").map((p) => p.trim()).filter(Boolean)) params.append("attr", pair);
   if (form.seen.value) params.set("seen_within_days", form.seen.value);
   if (form.verified.checked) params.set("verified", "true");
+  if (form.tag.value) params.set("tag_id", form.tag.value);
   return params;
 }
 
@@ -74,7 +75,13 @@ async function openCustomer(id) {
   loadExternalCard($("external-card"), api, id, t);
 }
 
+async function loadTags() {
+  const select = $("customer-filters").tag;
+  for (const tag of await api("tags")) select.append(el("option", { value: String(tag.id), text: tag.name }));
+}
+
 $("customer-filters").addEventListener("submit", (event) => { event.preventDefault(); cursor = null; loadList(); });
 $("more").addEventListener("click", () => loadList(true));
+loadTags().catch(() => {});
 loadList();
 if (current) openCustomer(current).catch(() => {});
