@@ -195,30 +195,69 @@ async def test_short_path_checks_input_and_never_writes_elsewhere(world: World) 
     assert other_contact.id != contact.id
 
 
-async def test_short_path_steps_aside_when_rules_wait_for_messages(world: World) -> None:
-    contact, conversation_id = await _conversation(world)
+async def test_rules_on_incoming_messages_run_the_same_on_both_paths(world: World) -> None:
+    """The short path checks rules on plain rows and loads ORM objects only for a match."""
     async with world.server.db.transaction() as session:
         session.add(
             AutomationRule(
                 workspace_id=world.workspace.id,
-                name="note every message",
+                name="refunds get priority and a note",
                 event="message_received",
                 definition={
                     "trigger": {"event": "message_received"},
-                    "conditions": [],
-                    "actions": [{"type": "add_note", "body": "checked"}],
+                    "conditions": [{"type": "text_contains", "any_of": ["환불"]}],
+                    "actions": [
+                        {"type": "set_priority", "priority": 3},
+                        {"type": "add_note", "body": "환불 문의예요"},
+                    ],
                 },
                 webhook_secret="sdwh_test",
+                run_count=0,
             )
         )
-    async with world.server.db.transaction() as session:
-        live = await append_live_message(
-            session,
-            contact,
-            conversation_id,
-            body="규칙",
-            client_id=new_client_id(),
-            max_chars=4000,
-        )
-        assert live is None, "rules on incoming messages run on the full path"
-        assert not session.info.get("events")
+    (short_contact, short_id), (full_contact, full_id) = (
+        await _conversation(world),
+        await _conversation(world),
+    )
+    for body in ("배송은 언제 되나요?", "환불하고 싶어요"):
+        async with world.server.db.transaction() as session:
+            live = await append_live_message(
+                session,
+                short_contact,
+                short_id,
+                body=body,
+                client_id=new_client_id(),
+                max_chars=4000,
+            )
+            assert live is not None, "rules don't send a message off the short path"
+            short_events = _events(session)
+        async with world.server.db.transaction() as session:
+            await receive_message(
+                session,
+                inbox_id=world.inbox.id,
+                contact=await session.merge(full_contact, load=False),
+                conversation_id=full_id,
+                body=body,
+                client_id=new_client_id(),
+                button=None,
+                context=PageContext(),
+                max_chars=4000,
+                base_url=world.server.base_url,
+            )
+            full_events = _events(session)
+        assert short_events == full_events, body
+    assert [e["type"] for e in short_events] == [
+        "message.created",
+        "conversation.updated",
+        "conversation.updated",
+        "message.created",
+        "conversation.updated",
+    ]
+    async with world.server.db.read() as session:
+        short = await session.get(Conversation, short_id)
+        full = await session.get(Conversation, full_id)
+        assert short is not None and full is not None
+        assert short.priority == full.priority == 3
+        assert short.last_seq == full.last_seq == 4  # greeting, two messages, the note
+        rule = (await session.execute(select(AutomationRule))).scalars().all()
+        assert [r.run_count for r in rule if r.workspace_id == world.workspace.id] == [2]

@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists
+
 from sangdam.automation.models import AutomationRule, AutomationRun
 from sangdam.conversations.models import Conversation, Status
 from sangdam.kit.repository import WorkspaceRepository
+
+
+def rules_exist(event: str, workspace_id: Any) -> ColumnElement[bool]:
+    """SQL: the workspace has enabled rules for ``event`` (for use inside another statement)."""
+    rules = AutomationRule.__table__.c
+    return exists().where(
+        rules.workspace_id == workspace_id, rules.event == event, rules.enabled.is_(True)
+    )
 
 
 class AutomationRepository(WorkspaceRepository):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +91,16 @@ async def conversation_created(
 
 
 async def message_received(
-    session: AsyncSession, conversation: Conversation, contact: Contact, message: Message
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    message: Message,
+    *,
+    materialize: Materialize | None = None,
 ) -> None:
-    await run_rules(session, "message_received", conversation, contact, message=message)
+    await run_rules(
+        session, "message_received", conversation, contact, message=message, materialize=materialize
+    )
 
 
 async def handed_off(session: AsyncSession, conversation: Conversation, contact: Contact) -> None:
@@ -127,6 +134,10 @@ async def attribute_changed(session: AsyncSession, contact: Contact, keys: Itera
 
 
 # ---- running rules ----------------------------------------------------------------
+
+
+# Loads the ORM objects that actions need (the chat short path checks rules on plain rows).
+Materialize = Callable[[], Awaitable[tuple[Conversation, Contact]]]
 
 
 @dataclass
@@ -187,7 +198,14 @@ async def run_rules(
     message: Message | None = None,
     tag_id: int | None = None,
     attribute_keys: frozenset[str] = frozenset(),
+    materialize: Materialize | None = None,
 ) -> None:
+    """Run the workspace's rules for ``event``.
+
+    ``materialize``: the chat short path passes plain rows (enough for triggers and
+    conditions) and this, which loads the ORM objects that actions need, only once a
+    rule matches.
+    """
     chain = _chain.get()
     if len(chain) >= MAX_DEPTH:
         log.info("automation chain %s stops at depth %s (%s)", chain, MAX_DEPTH, event)
@@ -209,6 +227,9 @@ async def run_rules(
             continue
         if not await _all_hold(definition.conditions, facts):
             continue
+        if materialize is not None:
+            conversation, contact = await materialize()
+            facts.conversation, facts.contact, materialize = conversation, contact, None
         token = _chain.set((*chain, rule.id))
         try:
             results = [

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from sqlalchemy import RowMapping, Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from sangdam.automation.repository import rules_exist
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, ConversationRead
 from sangdam.kit.repository import WorkspaceRepository
@@ -42,7 +43,10 @@ _AFTER_CONTACT_MESSAGE = (
         last_message_preview=bindparam("preview"),
         last_message_sender="contact",
     )
-    .returning(*_CONVERSATIONS.columns)
+    .returning(
+        *_CONVERSATIONS.columns,
+        rules_exist("message_received", _C.workspace_id).label("has_message_rules"),
+    )
 )
 _FOR_CONTACT_LOCKED = (
     select(Conversation)
@@ -73,7 +77,8 @@ class ConversationRepository(WorkspaceRepository):
     async def after_contact_message(
         self, conversation_id: int, now: dt.datetime, preview: str
     ) -> RowMapping:
-        """Record a customer's message on a conversation with people; returns the new row."""
+        """Record a customer's message on a conversation with people; returns the new row,
+        plus ``has_message_rules``: whether automation rules wait for incoming messages."""
         params = {
             "_id": conversation_id,
             "_workspace_id": self.workspace_id,

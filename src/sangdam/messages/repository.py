@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, exists, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
-from sangdam.automation.models import AutomationRule
 from sangdam.conversations.models import Conversation
 from sangdam.conversations.repository import WITH_PEOPLE
 from sangdam.kit.repository import WorkspaceRepository
@@ -22,11 +21,9 @@ _IDEMPOTENCY_KEY = ["workspace_id", "sender_type", "sender_id", "client_id"]
 
 def _into_conversation_with_people(dialect: Any) -> Any:
     """INSERT … SELECT: the message takes the next seq of a conversation with people (locked
-    as it is read), unless the sender already used the client_id or the workspace has
-    rules on incoming messages. Returns (id, seq) or nothing, in one statement: one round
-    trip to PostgreSQL instead of three."""
+    as it is read), unless the sender already used the client_id. Returns (id, seq) or
+    nothing, in one statement: one round trip to PostgreSQL instead of three."""
     conversations = Conversation.__table__.c
-    rules = AutomationRule.__table__.c
     columns = [key for key in _COLUMNS if key not in ("conversation_id", "seq")]
     source = (
         select(
@@ -39,12 +36,6 @@ def _into_conversation_with_people(dialect: Any) -> Any:
             conversations.id == bindparam("conversation_id_"),
             conversations.contact_id == bindparam("contact_id_"),
             WITH_PEOPLE,
-            # Rules on incoming messages need the full path (they act on ORM objects).
-            ~exists().where(
-                rules.workspace_id == conversations.workspace_id,
-                rules.event == "message_received",
-                rules.enabled.is_(True),
-            ),
         )
         .with_for_update(key_share=True)
     )
@@ -87,9 +78,8 @@ class MessageRepository(WorkspaceRepository):
 
     async def insert_into_conversation_with_people(self, message: Message, contact_id: int) -> bool:
         """Write ``message`` (all but seq set) as the next message of the contact's
-        conversation, if that conversation has people (``WITH_PEOPLE``), the sender never
-        used the client_id and no rule waits for incoming messages. Locks the
-        conversation; False when nothing was written."""
+        conversation, if that conversation has people (``WITH_PEOPLE``) and the sender
+        never used the client_id. Locks the conversation; False when nothing was written."""
         message.workspace_id = self.workspace_id
         values = {
             key: getattr(message, key) for key in _COLUMNS if key not in ("conversation_id", "seq")

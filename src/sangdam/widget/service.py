@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import normalise_email
+from sangdam.automation import service as automation
 from sangdam.bot import service as bot
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
@@ -121,11 +122,12 @@ async def append_live_message(
     people already have (assigned, or waiting in line) with a new ``client_id``.
 
     Neither the bot nor routing has anything to do there, so the message is stored
-    with two statements on plain rows, without loading ORM objects. Returns the
-    visitor's views of the message and the conversation, or None when the full path
-    (``receive_message``) must take it: the conversation isn't the contact's, needs the
-    bot or routing, the workspace has automation rules on incoming messages, or the
-    client_id was used before (nothing is written then).
+    with two statements on plain rows, without loading ORM objects; automation rules on
+    incoming messages are checked on those rows, and the ORM objects are loaded only for
+    a rule that matches. Returns the visitor's views of the message and the conversation,
+    or None when the full path (``receive_message``) must take it: the conversation isn't
+    the contact's, needs the bot or routing, or the client_id was used before (nothing is
+    written then).
     """
     text = validate_body(body, max_chars)
     try:
@@ -147,17 +149,31 @@ async def append_live_message(
     )
     messages = MessageRepository(session, contact.workspace_id)
     if not await messages.insert_into_conversation_with_people(message, contact.id):
-        # Not the customer's, not with people, rules to run, or a retry: the full path.
+        # Not the customer's, not with people, or a retry: the full path knows which.
         return None
     row = await ConversationRepository(session, contact.workspace_id).after_contact_message(
         conversation_id, now, message_preview(text)
     )
-    # A stand-in with the row's attributes: the views read nothing else.
-    conversation = cast(Conversation, SimpleNamespace(**row))
+    # A stand-in with the row's attributes: the views (and rule conditions) read nothing else.
+    values = dict(row)
+    has_message_rules = values.pop("has_message_rules")
+    conversation = cast(Conversation, SimpleNamespace(**values))
     emit_message_created(session, conversation, contact, message)
     public = visitor_message(message)
     assert public is not None
-    return public, visitor_view(conversation)
+    view = visitor_view(conversation)
+    if has_message_rules:
+
+        async def materialize() -> tuple[Conversation, Contact]:
+            loaded = await ConversationRepository(session, contact.workspace_id).get(
+                conversation_id
+            )
+            return loaded, await session.merge(contact, load=False)
+
+        await automation.message_received(
+            session, conversation, contact, message, materialize=materialize
+        )
+    return public, view
 
 
 async def receive_message(
