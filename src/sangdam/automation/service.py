@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,6 +137,23 @@ async def attribute_changed(session: AsyncSession, contact: Contact, keys: Itera
 # ---- running rules ----------------------------------------------------------------
 
 
+# Validated rule definitions by their JSON: rules run on every customer message, and
+# validating the nested conditions and actions each time cost more than the rest of a rule.
+_DEFINITIONS: dict[bytes, RuleDefinition] = {}
+_DEFINITIONS_KEPT = 1024
+
+
+def _definition(stored: dict[str, Any]) -> RuleDefinition:
+    key = orjson.dumps(stored, option=orjson.OPT_SORT_KEYS)
+    found = _DEFINITIONS.get(key)
+    if found is None:
+        found = RuleDefinition.model_validate(stored)
+        if len(_DEFINITIONS) >= _DEFINITIONS_KEPT:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = found
+    return found
+
+
 # Loads the ORM objects that actions need (the chat short path checks rules on plain rows).
 Materialize = Callable[[], Awaitable[tuple[Conversation, Contact]]]
 
@@ -219,7 +237,7 @@ async def run_rules(
         if rule.id in chain:
             continue  # its own effect: running again would loop
         try:
-            definition = RuleDefinition.model_validate(rule.definition)
+            definition = _definition(rule.definition)
         except ValidationError as exc:
             log.warning("automation rule %s no longer validates, skipped: %s", rule.id, exc)
             continue
