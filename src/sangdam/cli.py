@@ -66,6 +66,8 @@ def serve(settings: Settings, *, demo: bool) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # Alembic lists every plugin it loads at INFO; the migrations it runs are what matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     seeded = asyncio.run(_prepare(settings, demo))
     if demo:
         print(_banner(settings, seeded), flush=True)
