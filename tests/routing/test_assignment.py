@@ -91,6 +91,9 @@ async def test_ten_handoffs_three_agents_cap_two(world: World) -> None:
         await owner.client.get(f"{world.base}/conversations/{assigned[0]}/assignments")
     ).json()
     assert history[0]["kind"] == "assigned" and "least-loaded" in history[0]["reason"]
+    # ... and says it in a form the inbox translates: the key and its values.
+    assert history[0]["detail"]["key"] == "least_loaded"
+    assert set(history[0]["detail"]["params"]) == {"team", "load", "cap"}
     assert {c["agent_id"] for c in history[0]["candidates"]} == {login.agent_id for login in logins}
 
     # The customers waiting see their place in line (first come, first served).
@@ -153,6 +156,7 @@ async def test_presence_and_availability_decide_who_gets_chats(world: World) -> 
         await owner.client.get(f"{world.base}/conversations/{conversation_id}/assignments")
     ).json()
     assert history[-1]["kind"] == "requeued" and "offline" in history[-1]["reason"]
+    assert history[-1]["detail"]["key"] == "went_offline"
     # The other agent comes back: it's theirs.
     await _online(agent, world, cap=5)
     assert dict(await _state(world))[conversation_id] == agent.agent_id

@@ -397,7 +397,11 @@ async def _act(action: Action, index: int, rule: AutomationRule, facts: Facts) -
             if conversation.assignee_id == agent.id:
                 return "skipped: already assigned"
             await routing.assign_to(
-                session, conversation, agent, contact, reason=f"automation rule “{rule.name}”"
+                session,
+                conversation,
+                agent,
+                contact,
+                reason=routing.because("rule", rule=rule.name),
             )
             return "done"
         case SetPriorityAction():

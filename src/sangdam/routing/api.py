@@ -223,7 +223,7 @@ async def transfer(
         await service.requeue(
             session,
             conversation,
-            reason=f"transferred to {team.name} by {context.agent.display_name}",
+            reason=service.because("transferred", team=team.name, name=context.agent.display_name),
         )
     conversation.team_id = team.id
     await service.enqueue(session, conversation, contact, team_id=team.id)

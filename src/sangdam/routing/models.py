@@ -70,6 +70,8 @@ class AssignmentEvent(Base):
     # assigned | claimed | manual | requeued
     kind: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(200))
+    # {"key": ..., "params": {...}} of routing.service.REASONS, for the inbox's language.
+    detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # The candidates considered: [{"agent_id", "load", "cap"}], for auto-assignment.
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -119,6 +119,8 @@ class AssignmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     kind: str
     reason: str
+    # The reason's key and values ({"key": "claimed_by", "params": {"name": "김민아"}}).
+    detail: dict[str, Any]
     agent_id: int | None
     team_id: int | None
     candidates: list[dict[str, Any]]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -27,6 +29,42 @@ from sangdam.routing.models import AssignmentEvent, Availability, Team
 from sangdam.routing.repository import RoutingRepository
 from sangdam.routing.schemas import DAYS, BusinessHours
 from sangdam.workspaces.models import Agent
+
+# Why a conversation went to whom, by key: the English text is stored (and returned by the
+# API as ``reason``); the key and its values go along so the inbox can say it in Korean.
+REASONS = {
+    "least_loaded": "least-loaded online member of {team} ({load}/{cap})",
+    "assigned_by": "assigned by {name}",
+    "assigned_by_hand": "assigned by hand",
+    "claimed_by": "claimed by {name}",
+    "went_away": "{name} went away",
+    "went_offline": "{name} went offline",
+    "no_answer": "no answer within {minutes} min",
+    "disconnected": "{name} disconnected",
+    "transferred": "transferred to {team} by {name}",
+    "rule": "automation rule “{rule}”",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return REASONS[self.key].format(**self.params)[:200]
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        return {"key": self.key, "params": self.params}
+
+
+def because(key: str, **params: object) -> Reason:
+    if key not in REASONS:
+        raise ValueError(f"unknown assignment reason {key!r}")
+    return Reason(key, {name: str(value) for name, value in params.items()})
+
 
 # A closed laptop lid is not a goodbye: an agent stays present this long after the last heartbeat.
 PRESENCE_GRACE = dt.timedelta(seconds=90)
@@ -112,8 +150,12 @@ async def assign_waiting(session: AsyncSession, workspace_id: int, team_id: int)
                 team,
                 contacts.get(conversation.contact_id),
                 kind="assigned",
-                reason=f"least-loaded online member of {team.name} "
-                f"({loads.get(best.id, 0)}/{best.max_concurrent})",
+                reason=because(
+                    "least_loaded",
+                    team=team.name,
+                    load=loads.get(best.id, 0),
+                    cap=best.max_concurrent,
+                ),
                 candidates=snapshot,
             )
             loads[best.id] = loads.get(best.id, 0) + 1
@@ -131,7 +173,7 @@ async def _assign(
     contact: Contact | None = None,
     *,
     kind: str,
-    reason: str,
+    reason: Reason,
     candidates: list[dict[str, object]] | None = None,
 ) -> None:
     conversation.assignee_id = agent.id
@@ -144,7 +186,8 @@ async def _assign(
             team_id=team.id if team else conversation.team_id,
             agent_id=agent.id,
             kind=kind,
-            reason=reason[:200],
+            reason=reason.text,
+            detail=reason.detail,
             candidates=candidates or [],
         )
     )
@@ -158,7 +201,7 @@ async def assign_to(
     agent: Agent,
     contact: Contact,
     *,
-    reason: str,
+    reason: Reason,
 ) -> None:
     """Give a conversation to ``agent`` for a reason other than a person's click (a rule)."""
     previous = conversation.assignee_id
@@ -171,6 +214,7 @@ async def record_manual(
 ) -> None:
     """A person assigned (or unassigned) it by hand; keep the why with the conversation."""
     conversation.assigned_at = utcnow() if agent else None
+    why = because("assigned_by", name=by.display_name) if by else because("assigned_by_hand")
     session.add(
         AssignmentEvent(
             workspace_id=conversation.workspace_id,
@@ -178,7 +222,8 @@ async def record_manual(
             team_id=conversation.team_id,
             agent_id=agent.id if agent else None,
             kind="manual",
-            reason=f"assigned by {by.display_name}" if by else "assigned by hand",
+            reason=why.text,
+            detail=why.detail,
         )
     )
 
@@ -207,13 +252,13 @@ async def claim(session: AsyncSession, conversation: Conversation, agent: Agent)
         agent,
         team,
         kind="claimed",
-        reason=f"claimed by {agent.display_name}",
+        reason=because("claimed_by", name=agent.display_name),
     )
     if team is not None:
         await publish_queue(session, team)
 
 
-async def requeue(session: AsyncSession, conversation: Conversation, *, reason: str) -> None:
+async def requeue(session: AsyncSession, conversation: Conversation, *, reason: Reason) -> None:
     """Back to the front of its queue (it keeps its place in line)."""
     previous = conversation.assignee_id
     conversation.assignee_id = None
@@ -227,7 +272,8 @@ async def requeue(session: AsyncSession, conversation: Conversation, *, reason: 
             team_id=conversation.team_id,
             agent_id=previous,
             kind="requeued",
-            reason=reason[:200],
+            reason=reason.text,
+            detail=reason.detail,
         )
     )
     emit_conversation_updated(
@@ -253,7 +299,9 @@ async def set_availability(session: AsyncSession, agent: Agent, availability: Av
     if availability != Availability.ONLINE:
         for conversation in await repository.assigned_open(agent.id):
             await requeue(
-                session, conversation, reason=f"{agent.display_name} went {availability.value}"
+                session,
+                conversation,
+                reason=because(f"went_{availability.value}", name=agent.display_name),
             )
     for team in await repository.teams_of(agent.id):
         if team.auto_assign or availability != Availability.ONLINE:
@@ -302,7 +350,7 @@ async def sweep(session: AsyncSession, workspace_id: int) -> None:
         cutoff = now - dt.timedelta(minutes=team.no_answer_minutes)
         for conversation in await repository.unanswered(team.id, cutoff):
             await requeue(
-                session, conversation, reason=f"no answer within {team.no_answer_minutes} min"
+                session, conversation, reason=because("no_answer", minutes=team.no_answer_minutes)
             )
         members = await repository.agents(await repository.member_ids(team))
         for agent in members:
@@ -310,7 +358,9 @@ async def sweep(session: AsyncSession, workspace_id: int) -> None:
                 for conversation in await repository.assigned_open(agent.id):
                     if conversation.team_id == team.id:
                         await requeue(
-                            session, conversation, reason=f"{agent.display_name} disconnected"
+                            session,
+                            conversation,
+                            reason=because("disconnected", name=agent.display_name),
                         )
         await assign_waiting(session, workspace_id, team.id)
 

@@ -295,8 +295,31 @@ async function loadAssignments(id) {
     const loads = event.candidates.map((c) => `${c.name} ${c.load}/${c.cap}`).join(", ");
     list.append(el("li", { title: loads },
       el("strong", { text: t(ASSIGNMENT_LABELS[event.kind] || event.kind) }), who ? ` · ${who}` : "",
-      el("div", { class: "muted", text: event.reason })));
+      el("div", { class: "muted", text: reasonText(event) })));
   }
+}
+
+// The why of an assignment in the agent's language; events from before keys existed keep
+// their English text. Each template is a literal t() call so the catalog test sees it.
+const REASON_TEXTS = {
+  least_loaded: () => t("least-loaded online member of {team} ({load}/{cap})"),
+  assigned_by: () => t("assigned by {name}"),
+  assigned_by_hand: () => t("assigned by hand"),
+  claimed_by: () => t("claimed by {name}"),
+  went_away: () => t("{name} went away"),
+  went_offline: () => t("{name} went offline"),
+  no_answer: () => t("no answer within {minutes} min"),
+  disconnected: () => t("{name} disconnected"),
+  transferred: () => t("transferred to {team} by {name}"),
+  rule: () => t("automation rule “{rule}”"),
+};
+
+function reasonText(event) {
+  const detail = event.detail || {};
+  const template = REASON_TEXTS[detail.key];
+  if (!template) return event.reason;
+  const params = detail.params || {};
+  return template().replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 }
 
 const ASSIGNMENT_LABELS = { assigned: "Assigned automatically", claimed: "Claimed", manual: "Assigned by hand", requeued: "Back to the queue" };
