@@ -114,8 +114,18 @@ class AgentConnection(Connection):
         self.agent_id = agent_id
         self.epoch: str | None = None
         self.last_event_id: str | None = None
+        # After "ready": only events newer than its last_event_id. An event already in the
+        # stream when the agent resumed (or took its snapshot) can still be on its way
+        # through pub/sub; it must not arrive a second time.
+        self._newer: Callable[[dict[str, Any]], bool] | None = None
+
+    def release(self, after: Callable[[dict[str, Any]], bool]) -> None:
+        self._newer = after
+        super().release(after)
 
     def frame_for(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
+        if self._newer is not None and not self._newer(envelope):
+            return None
         frame = audience.for_agent(envelope, workspace_id=self.workspace_id, agent_id=self.agent_id)
         if frame is not None and envelope.get("id") is not None:
             self.epoch, self.last_event_id = envelope["epoch"], envelope["id"]
