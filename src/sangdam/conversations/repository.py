@@ -66,13 +66,10 @@ class ConversationRepository(WorkspaceRepository):
 
         The object takes the new values as its loaded state, so nothing is written twice.
         """
-        await self.write_row(conversation.id, changes)
+        params = {**changes, "_id": conversation.id, "_workspace_id": self.workspace_id}
+        await self.session.execute(_WRITE, params)
         for key, value in changes.items():
             set_committed_value(conversation, key, value)
-
-    async def write_row(self, conversation_id: int, changes: dict[str, Any]) -> None:
-        params = {**changes, "_id": conversation_id, "_workspace_id": self.workspace_id}
-        await self.session.execute(_WRITE, params)
 
     async def after_contact_message(
         self, conversation_id: int, now: dt.datetime, preview: str

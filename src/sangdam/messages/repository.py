@@ -65,16 +65,12 @@ class MessageRepository(WorkspaceRepository):
 
         Every column must be set on ``message``: defaults are not applied here.
         """
-        await self.insert_row(message)
-        make_transient_to_detached(message)
-        self.session.add(message)
-        return message
-
-    async def insert_row(self, message: Message) -> None:
-        """Write ``message`` (every column set) and give it its id; it stays out of the session."""
         message.workspace_id = self.workspace_id
         values = {key: getattr(message, key) for key in _COLUMNS}
         message.id = (await self.session.execute(_INSERT, values)).scalar_one()
+        make_transient_to_detached(message)
+        self.session.add(message)
+        return message
 
     async def insert_into_conversation_with_people(self, message: Message, contact_id: int) -> bool:
         """Write ``message`` (all but seq set) as the next message of the contact's
@@ -93,25 +89,18 @@ class MessageRepository(WorkspaceRepository):
         message.id, message.seq = row
         return True
 
-    async def id_for_client_id(
-        self, sender_type: str, sender_id: int, client_id: str
-    ) -> int | None:
-        """The id of the sender's message with ``client_id``, if there is one."""
-        params = {
-            "workspace_id": self.workspace_id,
-            "sender_type": sender_type,
-            "sender_id": sender_id,
-            "client_id": client_id,
-        }
-        found = (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
-        return None if found is None else int(found)
-
     async def by_client_id(
         self, sender_type: str, sender_id: int | None, client_id: str
     ) -> Message | None:
         if sender_id is not None:
             # Almost always nothing: look for the id alone, load the row only for a retry.
-            found = await self.id_for_client_id(sender_type, sender_id, client_id)
+            params = {
+                "workspace_id": self.workspace_id,
+                "sender_type": sender_type,
+                "sender_id": sender_id,
+                "client_id": client_id,
+            }
+            found = (await self.session.execute(_BY_CLIENT_ID, params)).scalar()
             return None if found is None else await self.session.get(Message, found)
         stmt = self.select(Message).where(
             Message.sender_type == sender_type,

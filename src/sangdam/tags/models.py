@@ -24,14 +24,9 @@ class Tag(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class ConversationTag(Base):
-    __tablename__ = "conversation_tags"
-    # The inbox filter: conversations with a tag, per workspace.
-    __table_args__ = (Index("ix_conversation_tags_filter", "workspace_id", "tag_id"),)
+class _Tagging:
+    """What both kinds of tagging keep: which tag, whose workspace, who added it, when."""
 
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     # Who added it: an agent, or an automation rule (kept without a foreign key: rules come and go).
@@ -42,17 +37,20 @@ class ConversationTag(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class ContactTag(Base):
+class ConversationTag(_Tagging, Base):
+    __tablename__ = "conversation_tags"
+    # The inbox filter: conversations with a tag, per workspace.
+    __table_args__ = (Index("ix_conversation_tags_filter", "workspace_id", "tag_id"),)
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ContactTag(_Tagging, Base):
     __tablename__ = "contact_tags"
     __table_args__ = (Index("ix_contact_tags_filter", "workspace_id", "tag_id"),)
 
     contact_id: Mapped[int] = mapped_column(
         ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
     )
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    added_by_agent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agents.id", ondelete="SET NULL")
-    )
-    added_by_rule_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
