@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sangdam.db import Base, Id, Json, UtcDateTime, utcnow
@@ -50,3 +50,20 @@ class Article(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class FaqTextEmbedding(Base):
+    """A FAQ text's vector from one encoder, kept so that a process that starts (or a
+    second node) builds the bot's index without encoding every text again."""
+
+    __tablename__ = "faq_text_embeddings"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    encoder: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # SHA-256 of the text: the key stays short whatever the text's length.
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # float32, little-endian, L2-normalised
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -4,7 +4,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.kit.repository import WorkspaceRepository
-from sangdam.knowledge.models import Article, FaqEntry
+from sangdam.knowledge.models import Article, FaqEntry, FaqTextEmbedding
 from sangdam.workspaces.models import Workspace
 
 
@@ -42,6 +42,46 @@ class KnowledgeRepository(WorkspaceRepository):
     async def version(self) -> int:
         stmt = select(Workspace.knowledge_version).where(Workspace.id == self.workspace_id)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def text_embeddings(self) -> list[FaqTextEmbedding]:
+        return list((await self.session.execute(self.select(FaqTextEmbedding))).scalars())
+
+    async def save_text_embeddings(
+        self, rows: list[FaqTextEmbedding], keep: set[tuple[str, str]]
+    ) -> None:
+        """Store ``rows`` (replacing a stored vector with the same key) and drop the
+        stored vectors whose (encoder, text hash) is not in ``keep``: texts edited away
+        or deleted."""
+        stored = await self.session.execute(
+            select(FaqTextEmbedding.encoder, FaqTextEmbedding.text_hash).where(
+                FaqTextEmbedding.workspace_id == self.workspace_id
+            )
+        )
+        present = {(encoder, digest) for encoder, digest in stored}
+        stale: dict[str, list[str]] = {}
+        for encoder, digest in present - keep:
+            stale.setdefault(encoder, []).append(digest)
+        for encoder, digests in stale.items():
+            await self.session.execute(
+                delete(FaqTextEmbedding).where(
+                    FaqTextEmbedding.workspace_id == self.workspace_id,
+                    FaqTextEmbedding.encoder == encoder,
+                    FaqTextEmbedding.text_hash.in_(digests),
+                )
+            )
+        for row in rows:
+            if (row.encoder, row.text_hash) in present:
+                await self.session.execute(
+                    update(FaqTextEmbedding)
+                    .where(
+                        FaqTextEmbedding.workspace_id == self.workspace_id,
+                        FaqTextEmbedding.encoder == row.encoder,
+                        FaqTextEmbedding.text_hash == row.text_hash,
+                    )
+                    .values(vector=row.vector)
+                )
+            else:
+                self.add(row)
 
     async def articles(
         self, *, lang: str | None = None, published_only: bool = False

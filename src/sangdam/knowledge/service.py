@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.bot.matching import FaqEntry as MatchEntry
-from sangdam.bot.matching import FaqIndex
+from sangdam.bot.matching import FaqIndex, remember_embeddings
 from sangdam.db import Database, utcnow
 from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
 from sangdam.kit.markdown import plain_text, render_markdown
-from sangdam.knowledge.models import Article, FaqEntry
+from sangdam.knowledge.models import Article, FaqEntry, FaqTextEmbedding
 from sangdam.knowledge.repository import KnowledgeRepository
 from sangdam.knowledge.schemas import (
     ArticleIn,
@@ -225,10 +227,20 @@ class _Cached:
     version: int
     index: FaqIndex
     entries: dict[str, FaqEntry]
+    # (encoder, text hash) of the usable vectors the database held for the index's texts
+    stored: set[tuple[str, str]]
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class IndexCache:
-    """Per-process cache of built indexes; rebuilt when the workspace's version moves."""
+    """Per-process cache of built indexes; rebuilt when the workspace's version moves.
+
+    A build takes the FAQ texts' vectors stored in the database (by any process)
+    and encodes only the texts that have none; :func:`warm_index` stores those.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[int, _Cached] = {}
@@ -237,15 +249,19 @@ class IndexCache:
     async def get(
         self, session: AsyncSession, workspace_id: int
     ) -> tuple[FaqIndex, dict[str, FaqEntry]]:
+        cached = await self._get(session, workspace_id)
+        return cached.index, cached.entries
+
+    async def _get(self, session: AsyncSession, workspace_id: int) -> _Cached:
         repository = KnowledgeRepository(session, workspace_id)
         version = await repository.version()
         cached = self._cache.get(workspace_id)
         if cached is not None and cached.version == version:
-            return cached.index, cached.entries
+            return cached
         async with self._locks.setdefault(workspace_id, asyncio.Lock()):
             cached = self._cache.get(workspace_id)
             if cached is not None and cached.version == version:
-                return cached.index, cached.entries
+                return cached
             rows = await repository.faqs()
             entries = [
                 MatchEntry(
@@ -258,23 +274,60 @@ class IndexCache:
                 )
                 for row in rows
             ]
+            by_hash = {_text_hash(text): text for entry in entries for text in entry.texts()}
+            vectors: dict[str, dict[str, np.ndarray[Any, Any]]] = {}
+            for saved in await repository.text_embeddings():
+                text = by_hash.get(saved.text_hash)
+                if text is not None:
+                    vectors.setdefault(saved.encoder, {})[text] = np.frombuffer(
+                        saved.vector, dtype="<f4"
+                    )
+            stored = {
+                (encoder, _text_hash(text))
+                for encoder, known in vectors.items()
+                for text in remember_embeddings(encoder, known)
+            }
             # Embedding every paraphrase takes CPU time: keep it off the event loop.
             index = await asyncio.to_thread(FaqIndex, entries, top_k=8)
-            self._cache[workspace_id] = _Cached(version, index, {row.key: row for row in rows})
-            return index, self._cache[workspace_id].entries
+            cached = _Cached(version, index, {row.key: row for row in rows}, stored)
+            self._cache[workspace_id] = cached
+            return cached
 
 
 index_cache = IndexCache()
 
 
 async def warm_index(db: Database, workspace_id: int) -> None:
-    """Build the workspace's index outside any write transaction.
+    """Build the workspace's index outside any write transaction, and store the
+    vectors of texts the database did not have yet (dropping those of deleted texts).
 
     Building embeds every FAQ text (seconds for a large English FAQ); doing it
     first means the write transaction that answers a customer only matches.
     """
     async with db.read() as session:
-        await index_cache.get(session, workspace_id)
+        cached = await index_cache._get(session, workspace_id)
+    vectors = {
+        (encoder, _text_hash(text)): vector
+        for encoder, by_text in cached.index.embeddings().items()
+        for text, vector in by_text.items()
+    }
+    if set(vectors) == cached.stored:
+        return
+
+    async def store(session: AsyncSession) -> None:
+        rows = [
+            FaqTextEmbedding(
+                encoder=encoder,
+                text_hash=digest,
+                vector=np.asarray(vector, dtype="<f4").tobytes(),
+            )
+            for (encoder, digest), vector in vectors.items()
+            if (encoder, digest) not in cached.stored
+        ]
+        await KnowledgeRepository(session, workspace_id).save_text_embeddings(rows, set(vectors))
+
+    await db.write(store)
+    cached.stored = set(vectors)
 
 
 async def search(

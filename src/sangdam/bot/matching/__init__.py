@@ -20,6 +20,7 @@ from .matcher import (
     Calibration,
     FaqIndex,
     Scores,
+    remember_embeddings,
 )
 from .text import detect_lang
 from .types import Decision, FaqEntry, MatchResult, iter_jsonl, load_faq_jsonl
@@ -46,5 +47,6 @@ __all__ = [
     "evaluate",
     "iter_jsonl",
     "load_faq_jsonl",
+    "remember_embeddings",
     "wants_human",
 ]

@@ -27,7 +27,8 @@ Scoring, for a message ``q`` and FAQ entries ``c``:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,11 @@ class _EmbeddingCache:
         self._max_items = max_items
         self._vectors: dict[tuple[str, str], NDArray[np.float32]] = {}
 
+    def remember(self, encoder_name: str, vectors: Mapping[str, NDArray[np.float32]]) -> None:
+        """Take embeddings computed earlier (stored with the FAQ) so they are not recomputed."""
+        for text, vector in vectors.items():
+            self._vectors[(encoder_name, text)] = np.asarray(vector, dtype=np.float32)
+
     def encode(self, encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embeddings of a non-empty list of texts, one row per text."""
         missing = list(dict.fromkeys(t for t in texts if (encoder.name, t) not in self._vectors))
@@ -86,6 +92,21 @@ class _EmbeddingCache:
 
 
 _CACHE = _EmbeddingCache()
+
+
+def remember_embeddings(encoder_name: str, vectors: Mapping[str, NDArray[np.float32]]) -> set[str]:
+    """Seed this process's embedding cache with vectors of FAQ texts by ``encoder_name``
+    (from :meth:`FaqIndex.embeddings`, kept in a database): an index built over those
+    texts then skips encoding them. A vector that is not of the most common width, or
+    holds a non-finite value, is left out (its text is encoded again). Returns the
+    texts whose vectors were taken."""
+    widths = Counter(len(v) for v in vectors.values())
+    if not widths:
+        return set()
+    width = widths.most_common(1)[0][0]
+    good = {t: v for t, v in vectors.items() if len(v) == width and np.isfinite(v).all()}
+    _CACHE.remember(encoder_name, good)
+    return set(good)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +178,7 @@ class FaqIndex:
         y = np.asarray(labels, dtype=np.intp)
         # texts are grouped by entry, so per-entry maxima are segment maxima
         self._starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]]) if texts else y
+        self._texts = texts
         self._lexical = CharNgramIndex(texts)
         self._channels: list[_Channel] = []
         if not texts:
@@ -170,6 +192,13 @@ class FaqIndex:
                     continue
             x = _CACHE.encode(encoder, texts)
             self._channels.append(_Channel(encoder, SoftmaxHead(x, y, len(self._ids), c=head_c), x))
+
+    def embeddings(self) -> dict[str, dict[str, NDArray[np.float32]]]:
+        """The FAQ texts' vectors, by encoder name and text, for :func:`remember_embeddings`."""
+        return {
+            channel.encoder.name: dict(zip(self._texts, channel.examples, strict=True))
+            for channel in self._channels
+        }
 
     @property
     def encoders(self) -> list[Encoder]:
