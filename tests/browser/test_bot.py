@@ -79,3 +79,46 @@ async def test_buttons_free_text_and_handoff(browser: Any, world: World, artifac
     )
     for context in (first, second, third, agent_context):
         await context.close()
+
+
+async def test_widget_home_suggests_and_searches_help_articles(
+    browser: Any, world: World, artifacts: Path
+) -> None:
+    if getattr(world.server, "backend", "sqlite") != "sqlite":
+        pytest.skip("the UI is the same on every backend; one run is enough")
+    login = await world.login()
+    for slug, title in (
+        ("refund-policy", "환불 정책"),
+        ("widget-install", "홈페이지에 채팅 위젯 설치하기"),
+        ("xss", '<img src=x onerror="window.pwned=1"> 결제 수단'),
+    ):
+        article = {"slug": slug, "lang": "ko", "title": title, "body": f"{title} 안내입니다."}
+        created = await login.client.post(
+            f"{world.base}/articles", json=article, headers=login.headers()
+        )
+        assert created.status_code == 201, created.text
+    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = await context.new_page()
+    await page.goto(f"{world.server.base_url}/demo?key={world.inbox.public_key}")
+    await page.locator("[data-sangdam] button.launcher").click()
+    frame = page.frame_locator("[data-sangdam] iframe")
+    articles = frame.locator("#help-articles li")
+    await expect(articles).to_have_count(3)
+    # The title is text, not markup.
+    await expect(articles.filter(has_text="<img src=x")).to_have_count(1)
+    await frame.locator("#help-search").fill("환불받으려면")
+    await expect(articles).to_have_count(1)
+    await expect(articles.first).to_contain_text("환불 정책")
+    link = articles.first.locator("a")
+    assert (await link.get_attribute("href") or "").endswith("/ko/refund-policy")
+    assert await link.get_attribute("target") == "_blank"
+    await frame.locator("#help-search").fill("배송 조회")
+    await expect(frame.locator("#help-empty")).to_be_visible()
+    await expect(articles).to_have_count(0)
+    assert (
+        await page.frame_locator("[data-sangdam] iframe")
+        .locator("body")
+        .evaluate("() => window.pwned === undefined")
+    )
+    await page.screenshot(path=str(artifacts / "widget-help-search-ko.png"))
+    await context.close()

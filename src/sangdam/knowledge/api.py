@@ -190,16 +190,18 @@ async def help_index(
     if lang not in LOCALES:
         raise NotFound("This help center is in Korean (ko) and English (en).")
     workspace = await _public_workspace(session, slug)
-    repository = KnowledgeRepository(session, workspace.id)
     query = (q or "").strip()[:200]
-    if query:
-        words = [w for w in query.split() if w][:5]
-        articles = await repository.search_articles(words, lang=lang, limit=20)
-    else:
-        articles = await repository.articles(lang=lang, published_only=True)
     groups: dict[str, list[object]] = {}
-    for article in articles:
-        groups.setdefault(article.category or "", []).append(article)
+    if query:  # best first, in one list
+        found = await service.article_search.find(session, workspace.id, query, lang=lang, limit=20)
+        if found:
+            groups[""] = [article for article, _ in found]
+    else:
+        articles = await KnowledgeRepository(session, workspace.id).articles(
+            lang=lang, published_only=True
+        )
+        for article in articles:
+            groups.setdefault(article.category or "", []).append(article)
     return render_page(
         request,
         "help_index.html",

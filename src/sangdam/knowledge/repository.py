@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select, update
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.kit.repository import WorkspaceRepository
@@ -106,20 +108,13 @@ class KnowledgeRepository(WorkspaceRepository):
         stmt = self.select(Article).where(Article.id.in_(ids))
         return {a.id: a for a in (await self.session.execute(stmt)).scalars()}
 
-    async def search_articles(
-        self, words: list[str], *, lang: str | None, limit: int
-    ) -> list[Article]:
-        """Published articles containing any of ``words`` in the title or body."""
-        if not words:
-            return []
-        conditions = []
-        for word in words:
-            pattern = f"%{word.replace('%', '').replace('_', '')}%"
-            conditions += [Article.title.ilike(pattern), Article.body.ilike(pattern)]
-        stmt = self.select(Article).where(Article.published.is_(True), or_(*conditions))
-        if lang is not None:
-            stmt = stmt.where(Article.lang == lang)
-        return list((await self.session.execute(stmt.limit(limit * 4))).scalars())
+    async def published_articles_fingerprint(self) -> tuple[Any, ...]:
+        """Changes whenever a published article is added, removed, edited or unpublished."""
+        stmt = self.scoped(
+            select(func.count(Article.id), func.sum(Article.id), func.max(Article.updated_at)),
+            Article,
+        ).where(Article.published.is_(True))
+        return tuple((await self.session.execute(stmt)).one())
 
 
 async def workspace_by_slug(session: AsyncSession, slug: str) -> Workspace | None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.bot.matching import FaqEntry as MatchEntry
 from sangdam.bot.matching import FaqIndex, remember_embeddings
+from sangdam.bot.matching.lexical import CharNgramIndex
 from sangdam.db import Database, utcnow
 from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
 from sangdam.kit.markdown import plain_text, render_markdown
@@ -330,6 +331,96 @@ async def warm_index(db: Database, workspace_id: int) -> None:
     cached.stored = set(vectors)
 
 
+# ---- help-center article search (Korean and English) --------------------------------
+
+# An article is a result when its title or its whole text reaches this cosine.
+ARTICLE_MIN_SIMILARITY = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What a search result needs of a published article (kept between requests)."""
+
+    id: int
+    slug: str
+    lang: str
+    title: str
+    description: str
+    category: str | None
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleRef:
+        return cls(
+            article.id,
+            article.slug,
+            article.lang,
+            article.title,
+            article.description,
+            article.category,
+        )
+
+
+@dataclass
+class _ArticleIndex:
+    fingerprint: tuple[Any, ...]
+    articles: list[ArticleRef]
+    titles: CharNgramIndex
+    documents: CharNgramIndex
+
+
+class ArticleSearch:
+    """Ranked search over a workspace's published articles, per process.
+
+    The same character n-gram TF-IDF as the bot's lexical channel, so Korean
+    queries match whatever their spacing and endings ("환불받으려면" finds
+    "환불 정책"). An article is found when its title or its whole text (title,
+    description, body) reaches ``ARTICLE_MIN_SIMILARITY``; results are ranked by
+    0.6 × title cosine + 0.4 × whole-text cosine. The index is rebuilt when the
+    articles change (count, ids or newest edit).
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[int, _ArticleIndex] = {}
+
+    async def find(
+        self, session: AsyncSession, workspace_id: int, query: str, *, lang: str | None, limit: int
+    ) -> list[tuple[ArticleRef, float]]:
+        query = query.strip()[:200]
+        if not query:
+            return []
+        repository = KnowledgeRepository(session, workspace_id)
+        fingerprint = await repository.published_articles_fingerprint()
+        index = self._cache.get(workspace_id)
+        if index is None or index.fingerprint != fingerprint:
+            rows = await repository.articles(published_only=True)
+            refs = [ArticleRef.of(a) for a in rows]
+            documents = [f"{a.title}\n{a.description}\n{a.body}" for a in rows]
+            index = _ArticleIndex(
+                fingerprint,
+                refs,
+                CharNgramIndex([a.title for a in rows]),
+                CharNgramIndex(documents),
+            )
+            self._cache[workspace_id] = index
+        if not index.articles:
+            return []
+        titles, documents = index.titles.scores(query), index.documents.scores(query)
+        found = np.maximum(titles, documents) >= ARTICLE_MIN_SIMILARITY
+        scores = 0.6 * titles + 0.4 * documents
+        ranked = sorted(
+            (
+                (float(score), article)
+                for article, score, hit in zip(index.articles, scores, found, strict=True)
+                if hit and (lang is None or article.lang == lang)
+            ),
+            key=lambda pair: (-pair[0], pair[1].title),
+        )
+        return [(article, score) for score, article in ranked[:limit]]
+
+
+article_search = ArticleSearch()
+
+
 async def search(
     session: AsyncSession,
     workspace_id: int,
@@ -345,7 +436,6 @@ async def search(
         return SearchResult(query=query, hits=[])
     index, entries = await index_cache.get(session, workspace_id)
     hits: list[SearchHit] = []
-    repository = KnowledgeRepository(session, workspace_id)
     if entries:
         result = await asyncio.to_thread(index.match, query)
         for key, score in result.suggestions[:limit]:
@@ -364,13 +454,10 @@ async def search(
                     score=round(score, 4),
                 )
             )
-    words = [w for w in query.split() if len(w) >= 2][:5]
-    for article in await repository.search_articles(words, lang=lang, limit=limit):
+    for article, score in await article_search.find(
+        session, workspace_id, query, lang=lang, limit=limit
+    ):
         text = f"{article.title}\n{help_url}/{article.lang}/{article.slug}"
-        matched = sum(
-            article.title.lower().count(w.lower()) * 2 + article.body.lower().count(w.lower())
-            for w in words
-        )
         hits.append(
             SearchHit(
                 kind="article",
@@ -381,7 +468,7 @@ async def search(
                 lang=article.lang,
                 text=text,
                 url=f"{help_url}/{article.lang}/{article.slug}",
-                score=min(1.0, 0.1 * matched),
+                score=round(score, 4),
             )
         )
     hits.sort(key=lambda hit: hit.score, reverse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Query, Request, Response
 
 from sangdam.auth.dependencies import AppSettings, CurrentVisitor, Session
@@ -19,11 +21,15 @@ from sangdam.conversations.service import mark_read_by_contact
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
+from sangdam.knowledge.repository import KnowledgeRepository
+from sangdam.knowledge.service import ArticleRef, article_search
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import VisitorMessageOut
 from sangdam.messages.service import visitor_message
 from sangdam.widget import service
 from sangdam.widget.schemas import (
+    ArticleSuggestion,
+    ArticleSuggestions,
     SessionOut,
     StartConversationIn,
     StartedOut,
@@ -32,6 +38,7 @@ from sangdam.widget.schemas import (
     VisitorMessagePage,
     VisitorOut,
 )
+from sangdam.workspaces.models import Workspace
 
 router = APIRouter(prefix="/api/widget/v1", tags=["widget"])
 
@@ -141,6 +148,40 @@ async def start(
     return StartedOut(
         conversation=VisitorConversationOut.model_validate(conversation),
         message=VisitorMessageOut.model_validate(visitor_message(message)),
+    )
+
+
+@router.get("/articles", response_model=ArticleSuggestions)
+async def articles(
+    visitor: CurrentVisitor,
+    session: Session,
+    settings: AppSettings,
+    lang: Literal["ko", "en"] = "ko",
+    q: str = Query(default="", max_length=200),
+    limit: int = Query(default=5, ge=1, le=10),
+) -> ArticleSuggestions:
+    workspace = await session.get(Workspace, visitor.workspace_id)
+    if workspace is None or not workspace.slug:
+        return ArticleSuggestions(query=q, articles=[])
+    base = f"{settings.base_url}/help/{workspace.slug}"
+    if q.strip():
+        found = await article_search.find(session, workspace.id, q, lang=lang, limit=limit)
+        refs = [article for article, _ in found]
+    else:
+        repository = KnowledgeRepository(session, workspace.id)
+        rows = await repository.articles(lang=lang, published_only=True)
+        refs = [ArticleRef.of(a) for a in rows[:limit]]
+    return ArticleSuggestions(
+        query=q.strip(),
+        articles=[
+            ArticleSuggestion(
+                title=a.title,
+                description=a.description,
+                category=a.category,
+                url=f"{base}/{a.lang}/{a.slug}",
+            )
+            for a in refs
+        ],
     )
 
 

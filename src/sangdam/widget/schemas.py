@@ -64,3 +64,18 @@ class SessionOut(BaseModel):
     contact: VisitorContactOut
     config: WidgetConfig
     conversations: list[VisitorConversationOut]
+
+
+class ArticleSuggestion(BaseModel):
+    title: str
+    description: str
+    category: str | None
+    url: str
+
+
+class ArticleSuggestions(BaseModel):
+    """Help-center articles for the widget's home: the best matches for ``q``, or the
+    first articles of the visitor's language when there is no query."""
+
+    query: str
+    articles: list[ArticleSuggestion]

@@ -123,6 +123,36 @@ function renderHome() {
   }
 }
 
+// Help-center articles on the home screen: the first ones, or the best matches as the visitor types.
+let helpQuery = null;
+async function showArticles(query) {
+  if (query === helpQuery) return;
+  helpQuery = query;
+  const params = new URLSearchParams({ lang: locale, q: query });
+  let found;
+  try {
+    found = await api(`/articles?${params}`);
+  } catch {
+    return;  // the chat works without it
+  }
+  if (query !== helpQuery) return;  // a newer search is on its way
+  const list = $("help-articles");
+  list.replaceChildren(...found.articles.map((article) => el("li", {},
+    el("a", { href: article.url, target: "_blank", rel: "noopener" },
+      el("strong", { text: article.title }),
+      article.description ? el("small", { class: "muted", text: article.description }) : null))));
+  $("help-empty").hidden = found.articles.length > 0 || !query;
+  $("help").hidden = found.articles.length === 0 && !query;
+}
+
+function wireHelpSearch() {
+  let timer = null;
+  $("help-search").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => showArticles($("help-search").value.trim()), 250);
+  });
+}
+
 function bubbleFor(message) {
   const body = el("div", { class: "bubble" });
   if (message.sender_type === "bot" && message.content && message.content.html) {
@@ -458,6 +488,8 @@ async function main() {
   if (session.config.help_url) {
     $("help-link").href = `${session.config.help_url}/${locale}`;
     $("help-link").hidden = false;
+    wireHelpSearch();
+    showArticles("");
   }
   // The visitor may have opened a new chat before the session loaded: show the bot's buttons now.
   if (state.current === "new") renderMessages();
