@@ -76,4 +76,5 @@ FAQ_ARTICLES = {
     "price-refund": "refund-policy",
     "int-website-widget": "widget-install",
     "price-plans": "pricing",
+    "en-pricing": "pricing",
 }
