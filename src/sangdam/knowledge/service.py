@@ -395,18 +395,19 @@ class ArticleSearch:
             rows = await repository.articles(published_only=True)
             refs = [ArticleRef.of(a) for a in rows]
             documents = [f"{a.title}\n{a.description}\n{a.body}" for a in rows]
+            # Long bodies take a while to index: keep it off the event loop.
             index = _ArticleIndex(
                 fingerprint,
                 refs,
                 CharNgramIndex([a.title for a in rows]),
-                CharNgramIndex(documents),
+                await asyncio.to_thread(CharNgramIndex, documents),
             )
             self._cache[workspace_id] = index
         if not index.articles:
             return []
-        titles, documents = index.titles.scores(query), index.documents.scores(query)
-        found = np.maximum(titles, documents) >= ARTICLE_MIN_SIMILARITY
-        scores = 0.6 * titles + 0.4 * documents
+        title_sim, text_sim = index.titles.scores(query), index.documents.scores(query)
+        found = np.maximum(title_sim, text_sim) >= ARTICLE_MIN_SIMILARITY
+        scores = 0.6 * title_sim + 0.4 * text_sim
         ranked = sorted(
             (
                 (float(score), article)
