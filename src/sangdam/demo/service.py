@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import create_user
+from sangdam.bot.models import BotFlow
+from sangdam.bot.schemas import CategoryButton, FlowDefinition, Text
 from sangdam.config import Settings
 from sangdam.contacts.schemas import PageContext
 from sangdam.contacts.service import create_visitor
@@ -131,6 +133,14 @@ async def _seed_knowledge(session: AsyncSession, workspace_id: int) -> None:
         if entry is not None:
             entry.article_id = slugs.get((entry.lang, slug))
     await repository.bump_version()
+    # The workspace's default flow, so English visitors get English topic buttons.
+    topics = [
+        CategoryButton(key="제품기능", label=Text(ko="제품기능", en="Product features")),
+        CategoryButton(key="이용가격", label=Text(ko="이용가격", en="Pricing")),
+        CategoryButton(key="연동방법", label=Text(ko="연동방법", en="Integrations")),
+    ]
+    flow = FlowDefinition(categories=topics)
+    session.add(BotFlow(workspace_id=workspace_id, inbox_id=None, definition=flow.model_dump()))
 
 
 async def seed_demo(session: AsyncSession, settings: Settings) -> bool:
