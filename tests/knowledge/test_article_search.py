@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from sangdam.knowledge import service
 from sangdam.workspaces.models import Workspace
 from tests.fixtures.factories import AgentLogin, World
 
@@ -162,3 +163,35 @@ async def test_the_widget_suggests_its_own_workspaces_published_articles(
     assert bad.status_code == 422 and "lang" in bad.text
     too_long = await visitor.client.get("/api/widget/v1/articles", params={"q": "환" * 201})
     assert too_long.status_code == 422
+
+
+async def test_without_a_query_the_widget_puts_articles_about_the_page_first(
+    world: World,
+) -> None:
+    await _publish(await world.login(), world, ARTICLES)
+    on_pricing = await world.visitor(url="https://shop.example/pricing", title="요금제 | 우리 회사")
+    suggested = await on_pricing.client.get("/api/widget/v1/articles", params={"lang": "ko"})
+    titles = [a["title"] for a in suggested.json()["articles"]]
+    assert titles[0] == "요금제 안내"
+    assert sorted(titles) == sorted(["환불 정책", "요금제 안내", "홈페이지에 채팅 위젯 설치하기"])
+    limited = await on_pricing.client.get(
+        "/api/widget/v1/articles", params={"lang": "ko", "limit": 2}
+    )
+    assert limited.json()["articles"][0]["title"] == "요금제 안내"
+    assert len(limited.json()["articles"]) == 2
+
+
+async def test_the_search_cache_keeps_a_bounded_number_of_workspaces(
+    world: World, other_world: World
+) -> None:
+    await _publish(await world.login(), world, ARTICLES[:1])
+    await _publish(await other_world.login(), other_world, ARTICLES[1:2])
+    search = service.ArticleSearch(max_workspaces=1)
+    async with world.server.db.read() as session:
+        first = await search.find(session, world.workspace.id, "환불", lang="ko", limit=5)
+        assert [a.title for a, _ in first] == ["환불 정책"]
+        await search.find(session, other_world.workspace.id, "요금제", lang="ko", limit=5)
+        assert list(search._cache) == [other_world.workspace.id]
+        again = await search.find(session, world.workspace.id, "환불", lang="ko", limit=5)
+        assert [a.title for a, _ in again] == ["환불 정책"]  # rebuilt, same answer
+        assert list(search._cache) == [world.workspace.id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -379,8 +380,10 @@ class ArticleSearch:
     articles change (count, ids or newest edit).
     """
 
-    def __init__(self) -> None:
-        self._cache: dict[int, _ArticleIndex] = {}
+    def __init__(self, max_workspaces: int = 256) -> None:
+        # Least recently searched first; one entry per workspace.
+        self._cache: OrderedDict[int, _ArticleIndex] = OrderedDict()
+        self._max_workspaces = max_workspaces
 
     async def find(
         self, session: AsyncSession, workspace_id: int, query: str, *, lang: str | None, limit: int
@@ -403,6 +406,9 @@ class ArticleSearch:
                 await asyncio.to_thread(CharNgramIndex, documents),
             )
             self._cache[workspace_id] = index
+        self._cache.move_to_end(workspace_id)
+        while len(self._cache) > self._max_workspaces:
+            self._cache.popitem(last=False)
         if not index.articles:
             return []
         title_sim, text_sim = index.titles.scores(query), index.documents.scores(query)

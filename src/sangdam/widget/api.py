@@ -168,9 +168,15 @@ async def articles(
         found = await article_search.find(session, workspace.id, q, lang=lang, limit=limit)
         refs = [article for article, _ in found]
     else:
-        repository = KnowledgeRepository(session, workspace.id)
-        rows = await repository.articles(lang=lang, published_only=True)
-        refs = [ArticleRef.of(a) for a in rows[:limit]]
+        # Articles about the page the visitor is on first, then the others.
+        title = visitor.contact.current_title or ""
+        about_page = await article_search.find(session, workspace.id, title, lang=lang, limit=limit)
+        refs = [article for article, _ in about_page]
+        rows = await KnowledgeRepository(session, workspace.id).articles(
+            lang=lang, published_only=True
+        )
+        shown = {article.id for article in refs}
+        refs += [ArticleRef.of(a) for a in rows if a.id not in shown][: limit - len(refs)]
     return ArticleSuggestions(
         query=q.strip(),
         articles=[

@@ -74,8 +74,8 @@ class ArticleSuggestion(BaseModel):
 
 
 class ArticleSuggestions(BaseModel):
-    """Help-center articles for the widget's home: the best matches for ``q``, or the
-    first articles of the visitor's language when there is no query."""
+    """Help-center articles for the widget's home: the best matches for ``q``; without a
+    query, those about the page the visitor is on (its title), then the others."""
 
     query: str
     articles: list[ArticleSuggestion]
