@@ -169,16 +169,21 @@ async def test_without_a_query_the_widget_puts_articles_about_the_page_first(
     world: World,
 ) -> None:
     await _publish(await world.login(), world, ARTICLES)
-    on_pricing = await world.visitor(url="https://shop.example/pricing", title="요금제 | 우리 회사")
-    suggested = await on_pricing.client.get("/api/widget/v1/articles", params={"lang": "ko"})
-    titles = [a["title"] for a in suggested.json()["articles"]]
-    assert titles[0] == "요금제 안내"
-    assert sorted(titles) == sorted(["환불 정책", "요금제 안내", "홈페이지에 채팅 위젯 설치하기"])
-    limited = await on_pricing.client.get(
-        "/api/widget/v1/articles", params={"lang": "ko", "limit": 2}
+    # Without a page, the order is by category and title: the refund policy comes last.
+    anywhere = await world.visitor()
+    plain = await anywhere.client.get("/api/widget/v1/articles", params={"lang": "ko"})
+    plain_titles = [a["title"] for a in plain.json()["articles"]]
+    assert plain_titles == ["홈페이지에 채팅 위젯 설치하기", "요금제 안내", "환불 정책"]
+    on_refunds = await world.visitor(
+        url="https://shop.example/help/refunds", title="환불 및 취소 안내 | 우리 회사"
     )
-    assert limited.json()["articles"][0]["title"] == "요금제 안내"
-    assert len(limited.json()["articles"]) == 2
+    suggested = await on_refunds.client.get("/api/widget/v1/articles", params={"lang": "ko"})
+    titles = [a["title"] for a in suggested.json()["articles"]]
+    assert titles[0] == "환불 정책" and sorted(titles) == sorted(plain_titles)
+    limited = await on_refunds.client.get(
+        "/api/widget/v1/articles", params={"lang": "ko", "limit": 1}
+    )
+    assert [a["title"] for a in limited.json()["articles"]] == ["환불 정책"]
 
 
 async def test_the_search_cache_keeps_a_bounded_number_of_workspaces(
