@@ -122,3 +122,34 @@ async def test_widget_home_suggests_and_searches_help_articles(
     )
     await page.screenshot(path=str(artifacts / "widget-help-search-ko.png"))
     await context.close()
+
+
+async def test_the_bot_report_turns_an_unanswered_question_into_a_new_faq(
+    browser: Any, world: World, artifacts: Path
+) -> None:
+    if getattr(world.server, "backend", "sqlite") != "sqlite":
+        pytest.skip("the UI is the same on every backend; one run is enough")
+    await import_demo_faq(world)
+    visitor = await world.visitor(locale="ko-KR")
+    asked = await visitor.client.post(
+        "/api/widget/v1/conversations",
+        json={"body": "로또 번호 알려줘", "client_id": "report-1"},
+    )
+    assert asked.status_code == 201, asked.text
+    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = await context.new_page()
+    await page.goto(f"{world.server.base_url}/login")
+    await page.fill("input[name=email]", world.emails[world.owner.id])
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/inbox/{world.workspace.id}")
+    await page.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings")
+    row = page.locator("#unanswered-rows tr", has_text="로또 번호 알려줘")
+    await expect(row).to_be_visible()
+    await expect(page.locator("#report-summary")).to_contain_text("상담원 연결 1")
+    await row.get_by_role("button", name="FAQ에 추가").click()
+    form = page.locator("#faq-form")
+    await expect(form.locator("input[name=question]")).to_have_value("로또 번호 알려줘")
+    await expect(form.locator("select[name=lang]")).to_have_value("ko")
+    await page.locator("#bot-report").screenshot(path=str(artifacts / "bot-report-ko.png"))
+    await context.close()

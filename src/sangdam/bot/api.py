@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Query
 
 from sangdam.auth.dependencies import CurrentAgent, Session
 from sangdam.bot import service
 from sangdam.bot.models import BotFlow
 from sangdam.bot.repository import BotRepository
-from sangdam.bot.schemas import BotOutcomes, BotPath, BotStep, FlowIn, FlowOut
+from sangdam.bot.schemas import BotOutcomes, BotPath, BotReport, BotStep, FlowIn, FlowOut
 from sangdam.conversations.service import load
 from sangdam.db import utcnow
 from sangdam.inboxes.repository import InboxRepository
@@ -72,14 +70,12 @@ async def bot_path(context: CurrentAgent, session: Session, conversation_id: int
 async def outcomes(
     context: CurrentAgent, session: Session, days: int = Query(default=7, ge=1, le=366)
 ) -> BotOutcomes:
-    counts = await BotRepository(session, context.workspace_id).outcome_counts(
-        utcnow() - dt.timedelta(days=days)
-    )
-    return BotOutcomes(
-        conversations=counts.get("conversations", 0),
-        answered=counts.get("answered", 0),
-        helpful=counts.get("helpful", 0),
-        not_helpful=counts.get("not_helpful", 0),
-        handed_off=counts.get("handed_off", 0),
-        no_answer=counts.get("no_answer", 0),
-    )
+    return await service.outcomes(session, context.workspace_id, days)
+
+
+@router.get("/bot/report", response_model=BotReport)
+async def report(
+    context: CurrentAgent, session: Session, days: int = Query(default=30, ge=1, le=366)
+) -> BotReport:
+    """Outcomes, the questions the bot could not answer, and answers that did not help."""
+    return await service.report(session, context.workspace_id, days)

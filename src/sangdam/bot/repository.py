@@ -56,3 +56,15 @@ class BotRepository(WorkspaceRepository):
         )
         counts["conversations"] = int((await self.session.execute(total)).scalar_one())
         return counts
+
+    async def events_since(
+        self, since: dt.datetime, kinds: tuple[str, ...], limit: int = 20_000
+    ) -> list[BotEvent]:
+        """Events of ``kinds`` since ``since``, newest first (at most ``limit``)."""
+        stmt = (
+            self.select(BotEvent)
+            .where(BotEvent.created_at >= since, BotEvent.kind.in_(kinds))
+            .order_by(BotEvent.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())

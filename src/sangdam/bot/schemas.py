@@ -94,3 +94,27 @@ class BotOutcomes(BaseModel):
     not_helpful: int
     handed_off: int
     no_answer: int
+
+
+class UnansweredQuestion(BaseModel):
+    text: str  # the latest wording; questions differing only in case, spaces or punctuation are one
+    count: int
+    last_at: dt.datetime
+
+
+class FaqFeedback(BaseModel):
+    key: str
+    question: str
+    answered: int
+    helpful: int
+    not_helpful: int
+
+
+class BotReport(BaseModel):
+    """What the bot did, and what to improve in the FAQ: the questions it could not
+    answer, and the answers customers said did not help."""
+
+    days: int
+    outcomes: BotOutcomes
+    unanswered: list[UnansweredQuestion]
+    faqs: list[FaqFeedback]

@@ -9,15 +9,25 @@ reply ends that for good.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.automation import service as automation
+from sangdam.bot.matching.text import normalize
 from sangdam.bot.models import BotEvent, BotEventKind
 from sangdam.bot.repository import BotRepository
-from sangdam.bot.schemas import CategoryButton, FlowDefinition, Text
+from sangdam.bot.schemas import (
+    BotOutcomes,
+    BotReport,
+    CategoryButton,
+    FaqFeedback,
+    FlowDefinition,
+    Text,
+    UnansweredQuestion,
+)
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.db import utcnow
@@ -289,3 +299,76 @@ async def _press(turn: _Turn, knowledge: KnowledgeRepository, button: str, help_
             await turn.hand_off("missing_faq")
         else:
             await turn.answer(entry, via="button", confidence=None, help_url=help_url)
+
+
+# ---- the report: what to improve in the FAQ --------------------------------------------
+
+
+async def outcomes(session: AsyncSession, workspace_id: int, days: int) -> BotOutcomes:
+    """How many conversations the bot saw over the last ``days``, and what it did."""
+    since = utcnow() - dt.timedelta(days=days)
+    counts = await BotRepository(session, workspace_id).outcome_counts(since)
+    return BotOutcomes(
+        conversations=counts.get("conversations", 0),
+        answered=counts.get("answered", 0),
+        helpful=counts.get("helpful", 0),
+        not_helpful=counts.get("not_helpful", 0),
+        handed_off=counts.get("handed_off", 0),
+        no_answer=counts.get("no_answer", 0),
+    )
+
+
+async def report(session: AsyncSession, workspace_id: int, days: int) -> BotReport:
+    """Outcomes over the last ``days``, the questions the bot could not answer (most
+    asked first) and, per FAQ entry it answered, how often customers said it helped."""
+    since = utcnow() - dt.timedelta(days=days)
+    repository = BotRepository(session, workspace_id)
+    kinds = (
+        BotEventKind.NO_ANSWER,
+        BotEventKind.ANSWERED,
+        BotEventKind.HELPFUL,
+        BotEventKind.NOT_HELPFUL,
+    )
+    events = await repository.events_since(since, tuple(kind.value for kind in kinds))
+    unanswered: dict[str, UnansweredQuestion] = {}
+    feedback: dict[str, FaqFeedback] = {}
+    # Oldest first, so feedback goes to the answer shown just before it in its conversation.
+    last_answer: dict[int, str] = {}
+    for event in reversed(events):
+        if event.kind == BotEventKind.NO_ANSWER:
+            text = str(event.data.get("text") or "").strip()
+            key = normalize(text)
+            if not key:
+                continue
+            seen = unanswered.get(key)
+            unanswered[key] = UnansweredQuestion(
+                text=text,
+                count=(seen.count if seen else 0) + 1,
+                last_at=event.created_at,
+            )
+        elif event.kind == BotEventKind.ANSWERED:
+            faq = str(event.data.get("faq") or "")
+            last_answer[event.conversation_id] = faq
+            row = feedback.setdefault(
+                faq,
+                FaqFeedback(
+                    key=faq,
+                    question=str(event.data.get("question") or faq),
+                    answered=0,
+                    helpful=0,
+                    not_helpful=0,
+                ),
+            )
+            row.answered += 1
+        elif event.conversation_id in last_answer:
+            row = feedback[last_answer[event.conversation_id]]
+            if event.kind == BotEventKind.HELPFUL:
+                row.helpful += 1
+            else:
+                row.not_helpful += 1
+    return BotReport(
+        days=days,
+        outcomes=await outcomes(session, workspace_id, days),
+        unanswered=sorted(unanswered.values(), key=lambda q: (-q.count, q.text))[:20],
+        faqs=sorted(feedback.values(), key=lambda f: (-f.not_helpful, -f.answered, f.key))[:20],
+    )

@@ -109,6 +109,7 @@ async def _workspace_page(
     bootstrap = {
         "workspaceId": workspace.id,
         "csrfToken": web_session.csrf_token,
+        "locale": user.locale,
         **page_data(_Viewer(user, agent, workspace, rows)),
         "messages": catalog(user.locale),
     }
@@ -155,7 +156,7 @@ async def customers_page(
         session,
         workspace_id,
         "customers.html",
-        lambda viewer: {"contactId": contact_id, "locale": viewer.user.locale},
+        lambda viewer: {"contactId": contact_id},
     )
 
 

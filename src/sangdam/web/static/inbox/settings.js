@@ -57,8 +57,11 @@ async function saveFlow(event) {
 
 // ---- FAQ -----------------------------------------------------------------------------
 
+let faqsByKey = new Map();
+
 async function loadFaqs() {
   const entries = await api("faqs");
+  faqsByKey = new Map(entries.map((entry) => [entry.key, entry]));
   $("faq-rows").replaceChildren(...entries.map((entry) => {
     const edit = el("button", { type: "button", class: "link", text: t("Edit") });
     const remove = el("button", { type: "button", class: "link danger", text: t("Delete") });
@@ -103,6 +106,36 @@ async function saveFaq(event) {
     loadFaqs();
     loadFlow();
   } catch (error) { notice(error.message, true); }
+}
+
+// ---- bot report: what to add to or fix in the FAQ ----------------------------------------
+
+async function loadReport() {
+  const report = await api("bot/report?days=30");
+  const o = report.outcomes;
+  $("report-summary").textContent = t("{conversations} conversations with the bot: {answered} answers, {helpful} helpful, {not_helpful} not helpful, {handed_off} handed to a person")
+    .replace("{conversations}", o.conversations).replace("{answered}", o.answered).replace("{helpful}", o.helpful)
+    .replace("{not_helpful}", o.not_helpful).replace("{handed_off}", o.handed_off);
+  $("unanswered-rows").replaceChildren(...report.unanswered.map((question) => {
+    const add = el("button", { type: "button", class: "link", text: t("Add to FAQ") });
+    add.addEventListener("click", () => {
+      editFaq(null);
+      const form = $("faq-form");
+      form.question.value = question.text;
+      form.lang.value = /[\uac00-\ud7a3]/.test(question.text) ? "ko" : "en";
+    });
+    return el("tr", {}, el("td", { text: question.text }), el("td", { text: String(question.count) }),
+      el("td", { text: new Date(question.last_at).toLocaleString(boot.locale) }), el("td", {}, add));
+  }));
+  $("unanswered-empty").hidden = report.unanswered.length > 0;
+  $("feedback-rows").replaceChildren(...report.faqs.map((faq) => {
+    const entry = faqsByKey.get(faq.key);
+    const edit = entry ? el("button", { type: "button", class: "link", text: t("Edit") }) : null;
+    if (edit) edit.addEventListener("click", () => editFaq(entry));
+    return el("tr", {}, el("td", { text: faq.key }), el("td", { text: faq.question }),
+      el("td", { text: String(faq.answered) }), el("td", { text: String(faq.helpful) }),
+      el("td", { class: faq.not_helpful ? "danger" : "", text: String(faq.not_helpful) }), el("td", {}, edit));
+  }));
 }
 
 async function importFile() {
@@ -165,5 +198,5 @@ $("import-file").addEventListener("change", importFile);
 $("help-link").href = boot.helpUrl;
 $("help-link").textContent = boot.helpUrl;
 loadFlow();
-loadFaqs();
+loadFaqs().then(loadReport).catch((error) => notice(error.message, true));
 loadArticles();
