@@ -8,22 +8,10 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.fixtures.factories import PASSWORD, World
+from tests.fixtures.browser import sign_in
+from tests.fixtures.factories import World
 
 pytestmark = pytest.mark.browser
-
-
-async def _sign_in(browser: Any, world: World, agent_id: int) -> tuple[Any, Any, list[str]]:
-    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{world.server.base_url}/login")
-    await page.fill("input[name=email]", world.emails[agent_id])
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{world.server.base_url}/inbox/{world.workspace.id}")
-    return context, page, errors
 
 
 async def test_settings_for_tags_rules_and_canned_responses(
@@ -31,7 +19,7 @@ async def test_settings_for_tags_rules_and_canned_responses(
 ) -> None:
     if getattr(world.server, "backend", "sqlite") != "sqlite":
         pytest.skip("the UI is the same on every backend; one run is enough")
-    context, page, errors = await _sign_in(browser, world, world.owner.id)
+    context, page, errors = await sign_in(browser, world, world.owner.id)
     await page.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings")
 
     await page.locator("#tag-form input[name=name]").fill("앱 업데이트 필요")
@@ -63,7 +51,7 @@ async def test_settings_for_tags_rules_and_canned_responses(
     await context.close()
 
     # An agent keeps personal canned responses; team and workspace scopes are for admins.
-    context, page, agent_errors = await _sign_in(browser, world, world.agent.id)
+    context, page, agent_errors = await sign_in(browser, world, world.agent.id)
     await page.locator("#canned-link").click()
     await page.wait_for_url(f"**/inbox/{world.workspace.id}/settings/canned")
     scope = page.locator("#canned-form select[name=scope]")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from tests.fixtures.browser import sign_in
 from tests.fixtures.factories import PASSWORD, World, import_demo_faq
 
 pytestmark = pytest.mark.browser
@@ -136,13 +137,7 @@ async def test_the_bot_report_turns_an_unanswered_question_into_a_new_faq(
         json={"body": "로또 번호 알려줘", "client_id": "report-1"},
     )
     assert asked.status_code == 201, asked.text
-    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
-    page = await context.new_page()
-    await page.goto(f"{world.server.base_url}/login")
-    await page.fill("input[name=email]", world.emails[world.owner.id])
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"**/inbox/{world.workspace.id}")
+    context, page, errors = await sign_in(browser, world, world.owner.id)
     await page.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings")
     row = page.locator("#unanswered-rows tr", has_text="로또 번호 알려줘")
     await expect(row).to_be_visible()
@@ -152,4 +147,5 @@ async def test_the_bot_report_turns_an_unanswered_question_into_a_new_faq(
     await expect(form.locator("input[name=question]")).to_have_value("로또 번호 알려줘")
     await expect(form.locator("select[name=lang]")).to_have_value("ko")
     await page.locator("#bot-report").screenshot(path=str(artifacts / "bot-report-ko.png"))
+    assert errors == []
     await context.close()

@@ -13,6 +13,7 @@ from playwright.async_api import expect
 from sangdam.contacts.service import member_hash
 from sangdam.integrations import service as integrations
 from sangdam.workspaces.models import Workspace
+from tests.fixtures.browser import sign_in
 from tests.fixtures.factories import PASSWORD, World
 from tests.fixtures.http_stub import HttpStub, Received, Reply
 
@@ -166,15 +167,7 @@ async def test_admin_sets_up_verification_external_data_and_github(
     if getattr(world.server, "backend", "sqlite") != "sqlite":
         pytest.skip("the UI is the same on every backend; one run is enough")
     base = world.server.base_url
-    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{base}/login")
-    await page.fill("input[name=email]", world.emails[world.owner.id])
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{base}/inbox/{world.workspace.id}")
+    context, page, errors = await sign_in(browser, world, world.owner.id)
     await page.goto(f"{base}/inbox/{world.workspace.id}/settings")
 
     await page.click("#identity-show")
