@@ -235,3 +235,35 @@ async def test_no_faq_means_no_bot(world: World) -> None:
     assert session.json()["config"]["bot"] == {"ko": None, "en": None}
     started = await visitor.start("안녕하세요")
     assert started["conversation"]["status"] == "open"
+
+
+async def test_a_greeting_gets_a_greeting_back_and_the_bot_keeps_the_chat(world: World) -> None:
+    login = await import_demo_faq(world)
+    visitor = await _korean_visitor(world)
+    chat = Chat(await visitor.socket())
+    ack = await chat.send(None, body="안녕하세요~")
+    conversation_id = ack["conversation"]["id"]
+    (hello,) = await chat.replies(1)
+    assert "무엇이 궁금하신가요" in hello["body"]
+    assert "cat:이용가격" in [b["id"] for b in hello["content"]["buttons"]]
+    await chat.send(conversation_id, body="결제하고 나서 환불 받을 수 있을까요?")
+    answer, _feedback = await chat.replies(2)
+    assert "7일" in answer["body"]
+    await chat.send(conversation_id, body="감사합니다!")
+    (thanks,) = await chat.replies(1)
+    assert "도움이 되어 기뻐요" in thanks["body"]
+    detail = (await login.client.get(f"{world.base}/conversations/{conversation_id}")).json()
+    assert detail["status"] == "bot" and detail["handed_off_at"] is None
+    path = (await login.client.get(f"{world.base}/conversations/{conversation_id}/bot-path")).json()
+    assert [s["kind"] for s in path["steps"]] == [
+        "question",
+        "small_talk",
+        "question",
+        "answered",
+        "question",
+        "small_talk",
+    ]
+    assert [s["data"].get("said") for s in path["steps"] if s["kind"] == "small_talk"] == [
+        "greeting",
+        "thanks",
+    ]

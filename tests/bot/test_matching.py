@@ -179,3 +179,47 @@ def test_evaluation_reports_the_exact_keys(lexical_index: FaqIndex) -> None:
     assert report["oos_recall"] == 1.0
     assert report["oos_precision"] == 1.0
     assert report["human_recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("안녕하세요", "greeting"),
+        ("안녕하세요~ 문의드려요", "greeting"),
+        ("저기요 혹시 질문 좀 할게요", "greeting"),
+        ("수고하세요!", "greeting"),
+        ("ㅎㅇ", "greeting"),
+        ("감사합니다!! ㅎㅎ", "thanks"),
+        ("네 감사합니다", "thanks"),
+        ("고마워요 ㅠㅠ", "thanks"),
+        ("hello", "greeting"),
+        ("Hi there, quick question", "greeting"),
+        ("hello? anyone there?", "greeting"),
+        ("Thank you so much!", "thanks"),
+        ("ok thanks", "thanks"),
+    ],
+)
+def test_greetings_and_thanks_alone_are_small_talk(index: FaqIndex, text: str, kind: str) -> None:
+    result = index.match(text)
+    assert (result.decision, result.small_talk, result.best) == ("small_talk", kind, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "안녕하세요, 환불 받을 수 있나요?",
+        "감사합니다. 그런데 요금제는 어떻게 되나요?",
+        "네이버 연동 되나요",  # 네 is an acknowledgement, 네이버 is not
+        "요금제 알려주세요",
+        "Hi, can I get a refund?",
+        "i have a question about pricing",
+        "thanks, and how do I install the widget?",
+    ],
+)
+def test_a_greeting_with_a_question_is_matched_as_a_question(index: FaqIndex, text: str) -> None:
+    assert index.match(text).decision != "small_talk"
+
+
+def test_a_greeting_with_a_request_for_a_person_hands_off(index: FaqIndex) -> None:
+    result = index.match("안녕하세요 상담원 연결해주세요")
+    assert result.decision == "human" and result.wants_human

@@ -41,6 +41,8 @@ class BotEventKind(enum.StrEnum):
     SUGGESTED = "suggested"
     # The bot had no answer (out of scope).
     NO_ANSWER = "no_answer"
+    # Only a greeting or a thank-you: the bot greeted back with the topics.
+    SMALL_TALK = "small_talk"
     HELPFUL = "helpful"
     NOT_HELPFUL = "not_helpful"
     HANDED_OFF = "handed_off"

@@ -255,6 +255,10 @@ async def respond(
     result = await asyncio.to_thread(index.match, message.body)
     if result.wants_human or result.decision == "human":
         await turn.hand_off("requested")
+    elif result.decision == "small_talk":
+        turn.record(BotEventKind.SMALL_TALK, said=result.small_talk)
+        reply = turn.flow.thanks if result.small_talk == "thanks" else turn.flow.greeting
+        await turn.say(turn.text(reply), welcome_buttons(turn.flow, turn.lang))
     elif result.decision == "answer" and result.best in entries:
         await turn.answer(
             entries[result.best],

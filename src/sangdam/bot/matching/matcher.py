@@ -19,7 +19,8 @@ Scoring, for a message ``q`` and FAQ entries ``c``:
    far from every FAQ text loses about one logit) and the best lexical
    cosine. The coefficients were fitted on held-out FAQ texts and the dev
    queries by ``benchmarks/bot/calibrate_matcher.py``.
-5. ``decision``: ``"human"`` if the message asks for a person, else
+5. ``decision``: ``"human"`` if the message asks for a person, ``"small_talk"`` if it
+   is only a greeting or a thank-you (``small_talk.py``), else
    ``"answer"`` at ``confidence >= answer_threshold``, ``"suggest"`` at
    ``confidence >= suggest_threshold``, else ``"out_of_scope"``.
 """
@@ -36,6 +37,7 @@ from numpy.typing import NDArray
 
 from .encoders import Encoder, default_encoders
 from .human import wants_human
+from .small_talk import small_talk
 from .lexical import CharNgramIndex
 from .linear import SoftmaxHead, log_softmax
 from .text import detect_lang
@@ -243,6 +245,8 @@ class FaqIndex:
     def match(self, text: str, lang: str | None = None) -> MatchResult:
         """Match one customer message. ``lang`` (``"ko"``/``"en"``) is detected when omitted."""
         human = wants_human(text)
+        if not human and (chat := small_talk(text)) is not None:
+            return MatchResult(None, 0.0, "small_talk", False, [], small_talk=chat)
         if not self._ids or not text.strip():
             return MatchResult(None, 0.0, "human" if human else "out_of_scope", human, [])
         scores = self.score(text, lang)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Decision = Literal["answer", "suggest", "out_of_scope", "human"]
+# "small_talk": only a greeting or a thank-you (see ``small_talk.py``); the bot greets back.
+Decision = Literal["answer", "suggest", "out_of_scope", "human", "small_talk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class MatchResult:
     decision: Decision
     wants_human: bool
     suggestions: list[tuple[str, float]] = field(default_factory=list)
+    # With ``decision == "small_talk"``: ``"greeting"`` or ``"thanks"``.
+    small_talk: str | None = None
 
 
 def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:

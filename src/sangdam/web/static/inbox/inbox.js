@@ -263,7 +263,7 @@ function renderCustomer() {
 const STEP_LABELS = {
   button: "Pressed", question: "Asked", answered: "Bot answered", suggested: "Bot suggested",
   no_answer: "Bot had no answer", helpful: "Marked helpful", not_helpful: "Marked not helpful",
-  handed_off: "Handed off",
+  handed_off: "Handed off", small_talk: "Greeted back",
 };
 
 const REASON_LABELS = { requested: "Customer asked for a person", out_of_scope: "Out of the bot's scope", missing_faq: "The FAQ entry was removed" };
