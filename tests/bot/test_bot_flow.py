@@ -262,8 +262,14 @@ async def test_a_greeting_gets_a_greeting_back_and_the_bot_keeps_the_chat(world:
         "answered",
         "question",
         "small_talk",
+        "helpful",  # thanks right after "Did this help?"
     ]
     assert [s["data"].get("said") for s in path["steps"] if s["kind"] == "small_talk"] == [
         "greeting",
         "thanks",
     ]
+    # A greeting when no answer was asked about is not feedback.
+    await chat.send(conversation_id, body="감사합니다")
+    await chat.replies(1)
+    path = (await login.client.get(f"{world.base}/conversations/{conversation_id}/bot-path")).json()
+    assert [s["kind"] for s in path["steps"]][-2:] == ["question", "small_talk"]

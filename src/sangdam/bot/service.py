@@ -256,7 +256,13 @@ async def respond(
     if result.wants_human or result.decision == "human":
         await turn.hand_off("requested")
     elif result.decision == "small_talk":
+        # "감사합니다" right after "Did this help?" is a yes.
+        thanked_for_answer = result.small_talk == "thanks" and HELPFUL_YES in offered_buttons(
+            conversation
+        )
         turn.record(BotEventKind.SMALL_TALK, said=result.small_talk)
+        if thanked_for_answer:
+            turn.record(BotEventKind.HELPFUL, via="text")
         reply = turn.flow.thanks if result.small_talk == "thanks" else turn.flow.greeting
         await turn.say(turn.text(reply), welcome_buttons(turn.flow, turn.lang))
     elif result.decision == "answer" and result.best in entries:

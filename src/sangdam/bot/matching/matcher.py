@@ -37,9 +37,9 @@ from numpy.typing import NDArray
 
 from .encoders import Encoder, default_encoders
 from .human import wants_human
-from .small_talk import small_talk
 from .lexical import CharNgramIndex
 from .linear import SoftmaxHead, log_softmax
+from .small_talk import small_talk
 from .text import detect_lang
 from .types import Decision, FaqEntry, MatchResult
 
