@@ -5,7 +5,8 @@ Korean is matched on the message with its spaces and punctuation removed, so
 the same string. A request needs a word for a person (상담원, 상담사, 직원,
 사람, 담당자, ...) followed closely by a request (연결, 바꿔, 통화, 얘기,
 불러, ...), or a message that is little more than that word ("상담원이요",
-"상담원좀"), or "봇 말고 ...". Words about seats and settings between the
+"상담원좀"), or asks whether a person is there ("사람 있어요?", "상담원분 계세요?"),
+or "봇 말고 ...". Words about seats and settings between the
 two (추가, 계정, 권한, 요금, ...) cancel it, so "상담원 한 명 추가하면
 얼마예요?" is a pricing question, and "상담 시간" (no person word) is a
 question about business hours.
@@ -34,6 +35,12 @@ _KO_BARE_PERSON = re.compile(
     r"(?:이요|요|좀|좀요|이랑|한테|주세요|부탁해요|부탁드려요|부탁합니다)?$"
 )
 _KO_REAL_PERSON = re.compile(r"(?:진짜|실제|실제로|살아있는)(?:사람|상담원|상담사|직원)")
+# "사람 있어요?", "상담원분 계세요?", "누구 없어요?": is a person there (nothing in between).
+_KO_PRESENCE = re.compile(
+    r"(?:저기요|저기|혹시|여보세요|거기|지금)*"
+    rf"(?:(?:{_KO_PERSON})(?:분|님)?(?:이|은|는|께서)?|누구|아무도)"
+    r"(?:있어요|있나요|있습니까|있으세요|계세요|계신가요|계십니까|없어요|없나요|없습니까)$"
+)
 _KO_NOT_BOT = re.compile(r"(?:챗봇|봇|로봇|기계|ai|자동응답)(?:말고|아니고|말구|싫어|싫고|그만)")
 
 _EN_PERSON = (
@@ -71,7 +78,11 @@ def wants_human(text: str) -> bool:
     squashed = _KO_CLEAN.sub("", lowered)
     if not squashed:
         return False
-    if _KO_BARE_PERSON.match(squashed) or _KO_NOT_BOT.search(squashed):
+    if (
+        _KO_BARE_PERSON.match(squashed)
+        or _KO_NOT_BOT.search(squashed)
+        or _KO_PRESENCE.match(squashed)
+    ):
         return True
     if _KO_REAL_PERSON.search(squashed) and not _KO_BLOCKER.search(squashed):
         return True
