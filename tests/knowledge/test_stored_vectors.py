@@ -91,6 +91,17 @@ async def test_a_new_process_reuses_stored_vectors_and_an_edit_encodes_one_text(
     assert _hash(refund_question) not in stored  # the replaced text's vector is gone
     assert len(stored) == len(texts)
 
+    # Deleting an entry encodes nothing and drops its vectors.
+    encoded.clear()
+    gone = next(f for f in faqs if f["key"] == "price-invoice")
+    deleted = await login.client.delete(f"{world.base}/faqs/{gone['id']}", headers=login.headers())
+    assert deleted.status_code == 204, deleted.text
+    await service.warm_index(db, workspace_id)
+    assert encoded == []
+    stored = await _stored(world)
+    assert len(stored) == len(texts) - 1 - len(gone["paraphrases"])
+    assert _hash(gone["question"]) not in stored
+
 
 async def test_a_damaged_stored_vector_is_not_used_and_is_replaced(
     world: World, monkeypatch: pytest.MonkeyPatch

@@ -231,6 +231,8 @@ class _Cached:
     entries: dict[str, FaqEntry]
     # (encoder, text hash) of the usable vectors the database held for the index's texts
     stored: set[tuple[str, str]]
+    # The database also held vectors of texts that are gone (deleted or edited away).
+    stale: bool = False
 
 
 def _text_hash(text: str) -> str:
@@ -278,8 +280,10 @@ class IndexCache:
             ]
             by_hash = {_text_hash(text): text for entry in entries for text in entry.texts()}
             vectors: dict[str, dict[str, np.ndarray[Any, Any]]] = {}
+            stale = False
             for saved in await repository.text_embeddings():
                 text = by_hash.get(saved.text_hash)
+                stale = stale or text is None
                 if text is not None:
                     vectors.setdefault(saved.encoder, {})[text] = np.frombuffer(
                         saved.vector, dtype="<f4"
@@ -291,7 +295,7 @@ class IndexCache:
             }
             # Embedding every paraphrase takes CPU time: keep it off the event loop.
             index = await asyncio.to_thread(FaqIndex, entries, top_k=8)
-            cached = _Cached(version, index, {row.key: row for row in rows}, stored)
+            cached = _Cached(version, index, {row.key: row for row in rows}, stored, stale)
             self._cache[workspace_id] = cached
             return cached
 
@@ -313,7 +317,7 @@ async def warm_index(db: Database, workspace_id: int) -> None:
         for encoder, by_text in cached.index.embeddings().items()
         for text, vector in by_text.items()
     }
-    if set(vectors) == cached.stored:
+    if set(vectors) == cached.stored and not cached.stale:
         return
 
     async def store(session: AsyncSession) -> None:
@@ -329,7 +333,7 @@ async def warm_index(db: Database, workspace_id: int) -> None:
         await KnowledgeRepository(session, workspace_id).save_text_embeddings(rows, set(vectors))
 
     await db.write(store)
-    cached.stored = set(vectors)
+    cached.stored, cached.stale = set(vectors), False
 
 
 # ---- help-center article search (Korean and English) --------------------------------
