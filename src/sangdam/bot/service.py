@@ -48,6 +48,8 @@ HELPFUL_NO = "helpful:no"
 # Bot answers may be longer than what a customer may type.
 BOT_MAX_CHARS = 20_000
 SUGGESTIONS = 3
+# Questions listed under one topic button; more than this and the topic should be split.
+TOPIC_QUESTIONS = 12
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ async def _press(turn: _Turn, knowledge: KnowledgeRepository, button: str, help_
         entries = await knowledge.faqs(lang=turn.lang, category=category) or await knowledge.faqs(
             category=category
         )
-        await turn.say(turn.text(turn.flow.pick_question), turn.faq_buttons(entries[:10]))
+        await turn.say(turn.text(turn.flow.pick_question), turn.faq_buttons(entries[:TOPIC_QUESTIONS]))
     elif button.startswith("faq:"):
         entry = await knowledge.faq_by_key(button.removeprefix("faq:"))
         if entry is None:  # deleted since it was offered
