@@ -338,6 +338,10 @@ async def warm_index(db: Database, workspace_id: int) -> None:
 
 # ---- help-center article search (Korean and English) --------------------------------
 
+# The reply box lists the best FAQ entries, and after them only those still in the running.
+FAQ_HITS_ALWAYS = 3
+FAQ_HIT_MIN_PROBABILITY = 0.05
+
 # An article is a result when its title or its whole text reaches this cosine.
 ARTICLE_MIN_SIMILARITY = 0.15
 
@@ -449,10 +453,12 @@ async def search(
     hits: list[SearchHit] = []
     if entries:
         result = await asyncio.to_thread(index.match, query)
-        for key, score in result.suggestions[:limit]:
+        for rank, (key, score) in enumerate(result.suggestions[:limit]):
             entry = entries.get(key)
             if entry is None or (lang is not None and entry.lang != lang):
                 continue
+            if rank >= FAQ_HITS_ALWAYS and score < FAQ_HIT_MIN_PROBABILITY:
+                break  # the rest are long shots
             hits.append(
                 SearchHit(
                     kind="faq",
