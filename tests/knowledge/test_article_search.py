@@ -7,10 +7,8 @@ import re
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from sangdam.knowledge import service
-from sangdam.workspaces.models import Workspace
 from tests.fixtures.factories import AgentLogin, World
 
 ARTICLES = [
@@ -69,12 +67,6 @@ async def _publish(login: AgentLogin, world: World, articles: list[dict[str, Any
     return ids
 
 
-async def _slug(world: World) -> str:
-    async with world.server.db.read() as session:
-        query = select(Workspace.slug).where(Workspace.id == world.workspace.id)
-        return str((await session.execute(query)).scalar_one())
-
-
 def _titles(html: str) -> list[str]:
     return re.findall(r'<li><a href="[^"]+">([^<]+)</a>', html)
 
@@ -84,7 +76,7 @@ async def test_help_center_search_is_ranked_and_finds_korean_without_exact_words
 ) -> None:
     login = await world.login()
     ids = await _publish(login, world, ARTICLES)
-    slug = await _slug(world)
+    slug = await world.slug()
     async with httpx.AsyncClient(base_url=world.server.base_url) as public:
 
         async def search(lang: str, q: str) -> list[str]:
@@ -142,7 +134,7 @@ async def test_the_widget_suggests_its_own_workspaces_published_articles(
     body = found.json()
     assert body["articles"][0]["title"] == "환불 정책"
     assert "다른 회사 환불 안내" not in str(body) and "초안" not in str(body)
-    slug = await _slug(world)
+    slug = await world.slug()
     assert body["articles"][0]["url"] == f"{world.server.base_url}/help/{slug}/ko/refund-policy"
     english = await visitor.client.get(
         "/api/widget/v1/articles", params={"lang": "en", "q": "install"}

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import select
 
-from sangdam.workspaces.models import Workspace
 from tests.fixtures.factories import World, import_demo_faq
-
-
-async def _slug(world: World) -> str:
-    async with world.server.db.read() as session:
-        slug = (
-            await session.execute(select(Workspace.slug).where(Workspace.id == world.workspace.id))
-        ).scalar_one()
-    assert slug
-    return slug
 
 
 async def test_articles_are_public_pages_with_meta_and_sitemap(world: World) -> None:
@@ -36,7 +25,7 @@ async def test_articles_are_public_pages_with_meta_and_sitemap(world: World) -> 
     assert (
         await login.client.post(f"{world.base}/articles", json=hidden, headers=login.headers())
     ).status_code == 201
-    slug = await _slug(world)
+    slug = await world.slug()
     async with httpx.AsyncClient(base_url=world.server.base_url) as public:
         page = await public.get(f"/help/{slug}/ko/refund-policy")
         assert page.status_code == 200
