@@ -304,7 +304,9 @@ async def _press(turn: _Turn, knowledge: KnowledgeRepository, button: str, help_
         entries = await knowledge.faqs(lang=turn.lang, category=category) or await knowledge.faqs(
             category=category
         )
-        await turn.say(turn.text(turn.flow.pick_question), turn.faq_buttons(entries[:TOPIC_QUESTIONS]))
+        await turn.say(
+            turn.text(turn.flow.pick_question), turn.faq_buttons(entries[:TOPIC_QUESTIONS])
+        )
     elif button.startswith("faq:"):
         entry = await knowledge.faq_by_key(button.removeprefix("faq:"))
         if entry is None:  # deleted since it was offered

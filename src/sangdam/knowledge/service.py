@@ -436,6 +436,29 @@ class ArticleSearch:
 article_search = ArticleSearch()
 
 
+async def suggest_articles(
+    session: AsyncSession,
+    workspace_id: int,
+    query: str,
+    *,
+    lang: str,
+    page_title: str | None,
+    limit: int,
+) -> list[ArticleRef]:
+    """Articles for the widget's home: the best matches for ``query``; without one,
+    those about the page the visitor is on (its title), then the others."""
+    if query.strip():
+        found = await article_search.find(session, workspace_id, query, lang=lang, limit=limit)
+        return [article for article, _ in found]
+    about_page = await article_search.find(
+        session, workspace_id, page_title or "", lang=lang, limit=limit
+    )
+    refs = [article for article, _ in about_page]
+    rows = await KnowledgeRepository(session, workspace_id).articles(lang=lang, published_only=True)
+    shown = {article.id for article in refs}
+    return refs + [ArticleRef.of(a) for a in rows if a.id not in shown][: limit - len(refs)]
+
+
 async def search(
     session: AsyncSession,
     workspace_id: int,

@@ -21,8 +21,7 @@ from sangdam.conversations.service import mark_read_by_contact
 from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
-from sangdam.knowledge.repository import KnowledgeRepository
-from sangdam.knowledge.service import ArticleRef, article_search
+from sangdam.knowledge.service import suggest_articles
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import VisitorMessageOut
 from sangdam.messages.service import visitor_message
@@ -164,19 +163,9 @@ async def articles(
     if workspace is None or not workspace.slug:
         return ArticleSuggestions(query=q, articles=[])
     base = f"{settings.base_url}/help/{workspace.slug}"
-    if q.strip():
-        found = await article_search.find(session, workspace.id, q, lang=lang, limit=limit)
-        refs = [article for article, _ in found]
-    else:
-        # Articles about the page the visitor is on first, then the others.
-        title = visitor.contact.current_title or ""
-        about_page = await article_search.find(session, workspace.id, title, lang=lang, limit=limit)
-        refs = [article for article, _ in about_page]
-        rows = await KnowledgeRepository(session, workspace.id).articles(
-            lang=lang, published_only=True
-        )
-        shown = {article.id for article in refs}
-        refs += [ArticleRef.of(a) for a in rows if a.id not in shown][: limit - len(refs)]
+    refs = await suggest_articles(
+        session, workspace.id, q, lang=lang, page_title=visitor.contact.current_title, limit=limit
+    )
     return ArticleSuggestions(
         query=q.strip(),
         articles=[
