@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from sangdam.jobs.service import run_one, run_worker
+from sangdam.jobs.service import run_one
 from tests.fixtures.factories import AgentLogin, World
+from tests.fixtures.jobs import driving_jobs
 
 
 class Jobs:
@@ -24,15 +23,11 @@ class Jobs:
 
 @pytest.fixture
 async def jobs(world: World) -> AsyncIterator[Jobs]:
-    sangdam = world.server.sangdam
-    sangdam._worker.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sangdam._worker
-    try:
-        yield Jobs(world)
-    finally:
-        world.server.settings.outbound.allow_private = False
-        sangdam._worker = asyncio.create_task(run_worker(world.server.db, 1.0))
+    async with driving_jobs(world.server):
+        try:
+            yield Jobs(world)
+        finally:
+            world.server.settings.outbound.allow_private = False
 
 
 async def make_rule(login: AgentLogin, world: World, **rule: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sangdam.jobs.models import Job
 from sangdam.jobs.service import run_one
 from tests.fixtures.factories import World
+from tests.fixtures.jobs import driving_jobs
 from tests.fixtures.server import free_port
 
 
@@ -80,58 +81,56 @@ async def test_outgoing_urls_to_internal_addresses_are_refused(world: World) -> 
 async def test_slack_down_then_back_delivers_once(world: World) -> None:
     settings = world.server.settings.outbound
     settings.allow_private = True  # the stub listens on 127.0.0.1
-    worker = world.server.sangdam._worker  # this test drives the jobs itself
-    worker.cancel()
     try:
-        login = await world.login()
-        general = await _general(login, world)
-        port = free_port()
-        saved = await login.client.put(
-            f"{world.base}/teams/{general['id']}/slack",
-            json={"url": f"http://127.0.0.1:{port}/services/T0/B0/x"},
-            headers=login.headers(),
-        )
-        assert saved.status_code == 200, saved.text
-
-        visitor = await world.visitor()
-        await visitor.start("슬랙 알림 테스트 문의")
-        (job,) = await _jobs(world)
-        assert job.kind == "slack.new_inquiry" and job.status == "pending"
-
-        # Slack is down: the attempt fails and is scheduled again, with backoff.
-        assert await run_one(world.server.db)
-        (job,) = await _jobs(world)
-        assert job.status == "pending" and job.attempts == 1 and job.last_error
-        assert job.run_at > dt.datetime.now(dt.UTC)
-
-        stub = SlackStub(port)
-        await stub.start()
-        try:
-            async with world.server.db.transaction() as session:  # don't wait out the backoff
-                await session.execute(
-                    update(Job).where(Job.id == job.id).values(run_at=dt.datetime.now(dt.UTC))
-                )
-            assert await run_one(world.server.db)
-            assert not await run_one(world.server.db)  # nothing left: delivered exactly once
-        finally:
-            await stub.stop()
-        (job,) = await _jobs(world)
-        assert job.status == "done" and job.attempts == 2
-        assert len(stub.received) == 1
-        message = stub.received[0]
-        assert (
-            "슬랙 알림 테스트 문의" in message["text"] and message["blocks"][0]["type"] == "section"
-        )
-        # A second inquiry with Slack off enqueues nothing.
-        await login.client.put(
-            f"{world.base}/teams/{general['id']}/slack",
-            content=b"null",
-            headers={**login.headers(), "Content-Type": "application/json"},
-        )
-        await (await world.visitor()).start("조용히")
-        assert len(await _jobs(world)) == 1
+        async with driving_jobs(world.server):  # this test drives the jobs itself
+            await _slack_down_then_back(world)
     finally:
         settings.allow_private = False
-        from sangdam.jobs.service import run_worker
 
-        world.server.sangdam._worker = asyncio.create_task(run_worker(world.server.db, 1.0))
+
+async def _slack_down_then_back(world: World) -> None:
+    login = await world.login()
+    general = await _general(login, world)
+    port = free_port()
+    saved = await login.client.put(
+        f"{world.base}/teams/{general['id']}/slack",
+        json={"url": f"http://127.0.0.1:{port}/services/T0/B0/x"},
+        headers=login.headers(),
+    )
+    assert saved.status_code == 200, saved.text
+
+    visitor = await world.visitor()
+    await visitor.start("슬랙 알림 테스트 문의")
+    (job,) = await _jobs(world)
+    assert job.kind == "slack.new_inquiry" and job.status == "pending"
+
+    # Slack is down: the attempt fails and is scheduled again, with backoff.
+    assert await run_one(world.server.db)
+    (job,) = await _jobs(world)
+    assert job.status == "pending" and job.attempts == 1 and job.last_error
+    assert job.run_at > dt.datetime.now(dt.UTC)
+
+    stub = SlackStub(port)
+    await stub.start()
+    try:
+        async with world.server.db.transaction() as session:  # don't wait out the backoff
+            await session.execute(
+                update(Job).where(Job.id == job.id).values(run_at=dt.datetime.now(dt.UTC))
+            )
+        assert await run_one(world.server.db)
+        assert not await run_one(world.server.db)  # nothing left: delivered exactly once
+    finally:
+        await stub.stop()
+    (job,) = await _jobs(world)
+    assert job.status == "done" and job.attempts == 2
+    assert len(stub.received) == 1
+    message = stub.received[0]
+    assert "슬랙 알림 테스트 문의" in message["text"] and message["blocks"][0]["type"] == "section"
+    # A second inquiry with Slack off enqueues nothing.
+    await login.client.put(
+        f"{world.base}/teams/{general['id']}/slack",
+        content=b"null",
+        headers={**login.headers(), "Content-Type": "application/json"},
+    )
+    await (await world.visitor()).start("조용히")
+    assert len(await _jobs(world)) == 1
