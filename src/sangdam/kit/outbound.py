@@ -1,18 +1,30 @@
-"""Calls to URLs that admins configure (Slack, webhooks): refuse private targets (SSRF).
+"""Every call Sangdam makes to a URL that someone configured (Slack, webhooks, the data
+card, GitHub) goes through here; nothing else in ``src`` imports an HTTP client.
 
-Checked when the URL is saved and again when it is called (the name may resolve
-elsewhere by then). Loopback, private, link-local (169.254.169.254), multicast and
-reserved addresses, IPv4-mapped IPv6 included, are refused unless explicitly allowed.
-Redirects are not followed.
+SSRF: a target must be globally routable. ``ipaddress``'s ``is_global`` decides, plus
+what it misses: multicast, IPv6 addresses that embed an IPv4 one (IPv4-mapped
+``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, 6to4 ``2002::/16``, NAT64
+``64:ff9b::/96``) are judged by the IPv4 address inside, Teredo and local-use NAT64
+(``64:ff9b:1::/48``) are refused outright. So 127.0.0.1, 10/8, 100.64.0.0/10 (carrier
+NAT, with the 100.100.100.200 metadata address), 169.254.169.254, fc00::/7 and the like
+are refused, however they are written.
+
+The name is resolved once, every address it gives is checked, and the connection goes
+to a checked address with the original Host header and TLS server name (SNI): a DNS
+answer that changes between the check and the call (rebinding) can't redirect the
+request. Checked when a URL is saved and again at each call. Redirects are not
+followed; environment proxies are ignored (they would connect elsewhere).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -20,20 +32,35 @@ from sangdam.errors import BadRequest
 
 # A receiver slower than this is treated as down; the job retries later.
 TIMEOUT_SECONDS = 10.0
+# Nothing was sent if the connection could not be made in this time: safe to retry.
+CONNECT_SECONDS = 5.0
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# host -> the addresses it resolves to (strings). Tests pass their own to play a
+# rebinding DNS server; everyone else gets the system resolver.
+Resolver = Callable[[str], Awaitable[list[str]]]
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_TEREDO = ipaddress.ip_network("2001::/32")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-def _forbidden(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+def forbidden_address(address: str | IPAddress) -> bool:
+    """True unless ``address`` is a globally routable unicast address."""
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return forbidden_address(ip.ipv4_mapped)
+        if ip in _TEREDO or ip in _NAT64_LOCAL:
+            return True
+        if ip.sixtofour is not None:
+            return forbidden_address(ip.sixtofour)
+        if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+            if ip in _IPV4_COMPATIBLE and int(ip) <= 1:  # :: and ::1
+                return True
+            return forbidden_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return not ip.is_global or ip.is_multicast
 
 
 def check_url_shape(url: str) -> str:
@@ -43,33 +70,99 @@ def check_url_shape(url: str) -> str:
     return url
 
 
-async def check_target(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs whose host is, or resolves to, an internal address."""
+async def system_resolver(host: str) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def resolve_target(
+    url: str, *, allow_private: bool, resolve: Resolver | None = None
+) -> list[str]:
+    """The addresses ``url``'s host resolves to, all checked; refuse an internal one."""
     host = urlsplit(check_url_shape(url)).hostname or ""
-    if allow_private:
-        return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+        addresses = await (resolve or system_resolver)(host)
+    except (socket.gaierror, UnicodeError):
         raise BadRequest(f"The host {host!r} does not resolve.") from None
-    if any(_forbidden(str(info[4][0])) for info in infos):
+    if not addresses:
+        raise BadRequest(f"The host {host!r} does not resolve.")
+    if not allow_private and any(forbidden_address(a.split("%")[0]) for a in addresses):
         raise BadRequest(
             f"{host} is an internal address; Sangdam only calls public addresses.",
             code="forbidden_target",
         )
+    return addresses
 
 
-async def post_json(url: str, body: dict[str, Any], *, allow_private: bool) -> httpx.Response:
-    await check_target(url, allow_private=allow_private)
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-        response = await client.post(url, json=body)
-    if response.status_code >= 300:
-        raise RuntimeError(f"{url} answered {response.status_code}")
-    return response
+async def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = None) -> None:
+    """Refuse URLs whose host is, or resolves to, an internal address (at save time)."""
+    await resolve_target(url, allow_private=allow_private, resolve=resolve)
+
+
+def _pinned(url: str, address: str) -> tuple[str, str, str]:
+    """(the URL with ``address`` as its host, the Host header, the TLS server name)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{port}" if port else literal
+    host_header = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), host_header, host
 
 
 class OutboundFailure(Exception):
     """The call could not be made or answered in time; the message says which, for people."""
+
+
+async def _send(
+    method: str,
+    url: str,
+    *,
+    content: bytes | None,
+    headers: dict[str, str] | None,
+    allow_private: bool,
+    timeout_seconds: float,
+    max_bytes: int,
+    resolve: Resolver | None,
+    refuse_larger: bool = True,
+) -> tuple[int, bytes]:
+    """Resolve once, check, then connect to a checked address (the next one if it refuses).
+
+    A larger answer than ``max_bytes`` is refused (``refuse_larger``) or cut off.
+    """
+    addresses = await resolve_target(url, allow_private=allow_private, resolve=resolve)
+    last_error: httpx.HTTPError | None = None
+    timeout = httpx.Timeout(timeout_seconds, connect=min(CONNECT_SECONDS, timeout_seconds))
+    async with httpx.AsyncClient(
+        timeout=timeout, follow_redirects=False, trust_env=False
+    ) as client:
+        for address in addresses:
+            pinned_url, host_header, server_name = _pinned(url, address.split("%")[0])
+            request = client.build_request(
+                method,
+                pinned_url,
+                content=content,
+                headers={**(headers or {}), "Host": host_header},
+                extensions={"sni_hostname": server_name},
+            )
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.ConnectError as exc:
+                last_error = exc  # this address refused; the name may have others
+                continue
+            try:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body.extend(chunk)
+                    if len(body) > max_bytes:
+                        if not refuse_larger:
+                            break
+                        raise OutboundFailure(f"The answer is larger than {max_bytes // 1024} KB.")
+                return response.status_code, bytes(body)
+            finally:
+                await response.aclose()
+    assert last_error is not None
+    raise last_error
 
 
 async def request_json(
@@ -81,6 +174,7 @@ async def request_json(
     allow_private: bool,
     timeout_seconds: float = TIMEOUT_SECONDS,
     max_bytes: int = 256 * 1024,
+    resolve: Resolver | None = None,
 ) -> tuple[int, bytes]:
     """One checked call to an admin-configured URL: (status, body of at most ``max_bytes``).
 
@@ -89,18 +183,17 @@ async def request_json(
     """
     if urlsplit(url).scheme != "https" and not allow_private:
         raise BadRequest("Use an https:// address; plain http is only allowed on-premises.")
-    await check_target(url, allow_private=allow_private)
     try:
-        async with (
-            httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client,
-            client.stream(method, url, content=content, headers=headers) as response,
-        ):
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body.extend(chunk)
-                if len(body) > max_bytes:
-                    raise OutboundFailure(f"The answer is larger than {max_bytes // 1024} KB.")
-            return response.status_code, bytes(body)
+        return await _send(
+            method,
+            url,
+            content=content,
+            headers=headers,
+            allow_private=allow_private,
+            timeout_seconds=timeout_seconds,
+            max_bytes=max_bytes,
+            resolve=resolve,
+        )
     except httpx.TimeoutException:
         raise OutboundFailure(f"No answer within {timeout_seconds:g} seconds.") from None
     except httpx.HTTPError as exc:
@@ -108,12 +201,49 @@ async def request_json(
 
 
 async def post_bytes(
-    url: str, content: bytes, *, headers: dict[str, str], allow_private: bool
-) -> httpx.Response:
-    """POST exactly ``content`` (e.g. a body that was signed byte for byte)."""
-    await check_target(url, allow_private=allow_private)
-    async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
-        response = await client.post(url, content=content, headers=headers)
-    if response.status_code >= 300:
-        raise RuntimeError(f"{url} answered {response.status_code}")
-    return response
+    url: str,
+    content: bytes,
+    *,
+    headers: dict[str, str],
+    allow_private: bool,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+    resolve: Resolver | None = None,
+) -> int:
+    """POST exactly ``content`` (e.g. a body that was signed byte for byte); the status.
+
+    Raises RuntimeError for an answer other than 2xx, httpx errors for no answer: the
+    job that called retries later.
+    """
+    status, _ = await _send(
+        "POST",
+        url,
+        content=content,
+        headers=headers,
+        allow_private=allow_private,
+        timeout_seconds=timeout_seconds,
+        max_bytes=64 * 1024,
+        resolve=resolve,
+        refuse_larger=False,
+    )
+    if status >= 300:
+        raise RuntimeError(f"{url} answered {status}")
+    return status
+
+
+async def post_json(
+    url: str,
+    body: dict[str, Any],
+    *,
+    allow_private: bool,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+    resolve: Resolver | None = None,
+) -> int:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return await post_bytes(
+        url,
+        content,
+        headers={"Content-Type": "application/json"},
+        allow_private=allow_private,
+        timeout_seconds=timeout_seconds,
+        resolve=resolve,
+    )
