@@ -75,6 +75,30 @@ async def test_password_change_ends_other_sessions(world: World) -> None:
     assert (await sock.expect("error"))["code"] == "not_signed_in"
 
 
+async def test_password_change_with_a_wrong_current_password_is_refused(world: World) -> None:
+    """Someone at an unlocked screen can't set a password they know without knowing the old."""
+    login = await world.login(world.agent)
+    other = await world.login(world.agent)
+    refused = await login.client.post(
+        "/api/v1/me/password",
+        json={"current_password": "not-the-password", "new_password": "taken-over-password"},
+        headers=login.headers(),
+    )
+    assert refused.status_code == 401 and refused.json()["code"] == "bad_credentials"
+    # Nothing changed: both sessions go on, the old password still signs in, the new doesn't.
+    assert (await login.client.get("/api/v1/me")).status_code == 200
+    assert (await other.client.get("/api/v1/me")).status_code == 200
+    email = world.emails[world.agent.id]
+    async with httpx.AsyncClient(base_url=world.server.base_url) as client:
+        taken = await client.post(
+            "/api/v1/login", json={"email": email, "password": "taken-over-password"}
+        )
+        assert taken.status_code == 401
+        assert (
+            await client.post("/api/v1/login", json={"email": email, "password": PASSWORD})
+        ).status_code == 200
+
+
 async def test_logout_ends_the_session(world: World) -> None:
     login = await world.login()
     assert (await login.client.post("/api/v1/logout", headers=login.headers())).status_code == 204
