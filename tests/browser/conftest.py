@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.services import BROWSER_REQUIRED, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -13,9 +14,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[object]:
     if not CHROMIUM.exists():
-        if os.environ.get("SANGDAM_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail("/usr/bin/chromium is required")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+        unavailable(
+            "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)",
+            required=BROWSER_REQUIRED,
+        )
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

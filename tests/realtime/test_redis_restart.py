@@ -15,6 +15,7 @@ import redis.asyncio as redis
 from sangdam.config import Settings
 from tests.fixtures.factories import World, agent_socket, make_world, new_client_id
 from tests.fixtures.server import RunningServer, free_port, start_server
+from tests.fixtures.services import unavailable
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -64,7 +65,7 @@ class PrivateRedis:
 @pytest.fixture
 async def redis_stack() -> AsyncIterator[tuple[PrivateRedis, RunningServer]]:
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
+        unavailable("redis-server is not installed")
     private = PrivateRedis()
     await private.start()
     directory = Path(tempfile.mkdtemp(prefix="sangdam-redis-"))
