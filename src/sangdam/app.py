@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,16 +16,37 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sangdam import domains
+from sangdam.accounts.api import router as accounts_router
+from sangdam.auth.dependencies import document_security
 from sangdam.automation import tasks as automation_tasks
+from sangdam.automation.api import router as automation_router
+from sangdam.bot.api import router as bot_router
+from sangdam.canned.api import router as canned_router
 from sangdam.config import Settings
+from sangdam.contacts.api import router as contacts_router
 from sangdam.contacts.tasks import run_purger
+from sangdam.conversations.api import router as conversations_router
 from sangdam.db import Database
 from sangdam.email import tasks as email_tasks
-from sangdam.errors import SangdamError
+from sangdam.email.api import router as email_router
+from sangdam.integrations.api import router as integrations_router
 from sangdam.jobs.service import run_worker
+from sangdam.kit.errors import SangdamError
+from sangdam.kit.input import clean_text
+from sangdam.kit.ratelimit import PublicLimits, RateLimiter
+from sangdam.knowledge.api import help_router
+from sangdam.knowledge.api import router as knowledge_router
+from sangdam.messages.api import router as messages_router
 from sangdam.notifications import service as notifications
+from sangdam.realtime.api import router as realtime_router
 from sangdam.realtime.service import Realtime
+from sangdam.routing.api import router as routing_router
 from sangdam.routing.tasks import run_sweeper
+from sangdam.tags.api import router as tags_router
+from sangdam.web.pages import router as pages_router
+from sangdam.widget.api import router as widget_router
+from sangdam.workspaces.api import router as workspaces_router
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "web" / "static"
@@ -35,9 +57,12 @@ class Sangdam:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        domains.install()
         self.db = Database(settings)
         self.realtime = Realtime(settings)
         self.db.on_commit(self.realtime.publish_committed)
+        # Limits on what the public can do (widget, help-center search, inbound email).
+        self.limits = PublicLimits(RateLimiter(settings.redis_url), settings)
         self.smtp: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -56,7 +81,7 @@ class Sangdam:
             name="sangdam-contact-events-purge",
         )
         if self.settings.email.listen:
-            self.smtp = await email_tasks.start_listener(self.db, self.settings)
+            self.smtp = await email_tasks.start_listener(self.db, self.settings, self.limits)
 
     async def stop(self) -> None:
         if self.smtp is not None:
@@ -67,6 +92,7 @@ class Sangdam:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.realtime.stop()
+        await self.limits.limiter.close()
         await self.db.dispose()
 
 
@@ -75,7 +101,8 @@ def _validation_message(exc: RequestValidationError) -> str:
     for error in exc.errors()[:5]:
         where = ".".join(str(part) for part in error["loc"] if part != "body") or "request"
         problems.append(f"{where}: {error['msg']}")
-    return "The request is not valid: " + "; ".join(problems) + "."
+    # A key of the body may carry a character that cannot be sent back as UTF-8.
+    return clean_text("The request is not valid: " + "; ".join(problems) + ".")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -101,10 +128,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.sangdam = sangdam
+    generate_openapi = app.openapi
+
+    def _openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_security(generate_openapi(), app.routes)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = _openapi  # type: ignore[method-assign]
 
     @app.exception_handler(SangdamError)
     async def _sangdam_error(_request: Request, exc: SangdamError) -> JSONResponse:
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+        return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -131,24 +166,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
             status_code=409,
         )
-
-    from sangdam.accounts.api import router as accounts_router
-    from sangdam.automation.api import router as automation_router
-    from sangdam.bot.api import router as bot_router
-    from sangdam.canned.api import router as canned_router
-    from sangdam.contacts.api import router as contacts_router
-    from sangdam.conversations.api import router as conversations_router
-    from sangdam.email.api import router as email_router
-    from sangdam.integrations.api import router as integrations_router
-    from sangdam.knowledge.api import help_router
-    from sangdam.knowledge.api import router as knowledge_router
-    from sangdam.messages.api import router as messages_router
-    from sangdam.realtime.api import router as realtime_router
-    from sangdam.routing.api import router as routing_router
-    from sangdam.tags.api import router as tags_router
-    from sangdam.web.pages import router as pages_router
-    from sangdam.widget.api import router as widget_router
-    from sangdam.workspaces.api import router as workspaces_router
 
     for router in (
         accounts_router,

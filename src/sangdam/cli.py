@@ -25,6 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _prepare(settings: Settings, demo: bool) -> bool:
+    from sangdam import domains
     from sangdam.db import Database
     from sangdam.demo.service import seed_demo
     from sangdam.migrations import upgrade_async
@@ -32,6 +33,7 @@ async def _prepare(settings: Settings, demo: bool) -> bool:
     await upgrade_async(settings)
     if not demo:
         return False
+    domains.install()
     db = Database(settings)
     try:
         async with db.transaction() as session:
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "bot":
         from sangdam.bot.evaluation import format_result, load_inputs, run_eval
-        from sangdam.errors import SangdamError
+        from sangdam.kit.errors import SangdamError
 
         try:
             faq, queries = load_inputs(args.faq, args.queries)

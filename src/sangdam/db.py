@@ -72,25 +72,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def import_models() -> None:
-    """Import every domain's models so the metadata is complete (migrations, tests)."""
-    from sangdam.accounts import models as _accounts  # noqa: F401
-    from sangdam.automation import models as _automation  # noqa: F401
-    from sangdam.bot import models as _bot  # noqa: F401
-    from sangdam.canned import models as _canned  # noqa: F401
-    from sangdam.contacts import models as _contacts  # noqa: F401
-    from sangdam.conversations import models as _conversations  # noqa: F401
-    from sangdam.email import models as _email  # noqa: F401
-    from sangdam.inboxes import models as _inboxes  # noqa: F401
-    from sangdam.integrations import models as _integrations  # noqa: F401
-    from sangdam.jobs import models as _jobs  # noqa: F401
-    from sangdam.knowledge import models as _knowledge  # noqa: F401
-    from sangdam.messages import models as _messages  # noqa: F401
-    from sangdam.routing import models as _routing  # noqa: F401
-    from sangdam.tags import models as _tags  # noqa: F401
-    from sangdam.workspaces import models as _workspaces  # noqa: F401
-
-
 AfterCommit = Callable[[list[Any]], Awaitable[None]]
 T = TypeVar("T")
 

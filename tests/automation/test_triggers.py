@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sangdam.automation import service as automation
 from sangdam.contacts.models import Contact
 from sangdam.contacts.service import member_hash
 from sangdam.conversations.models import Conversation
+from sangdam.reactions.schemas import AttributesChanged
+from sangdam.reactions.service import react
 from sangdam.workspaces.models import Workspace
 from tests.automation.conftest import conversation, make_rule, make_tag, messages
 from tests.fixtures.factories import World, agent_socket, import_demo_faq, new_client_id
@@ -23,10 +24,11 @@ async def test_conversation_created_fires_once_per_conversation(world: World) ->
     visitor = await world.visitor()
     started = (await visitor.start("처음 문의드려요"))["conversation"]["id"]
     assert (await conversation(login, world, started))["tag_ids"] == [new]
-    await visitor.client.post(
+    more = await visitor.client.post(
         f"/api/widget/v1/conversations/{started}/messages",
         json={"body": "하나 더요", "client_id": new_client_id()},
     )
+    assert more.status_code == 201, more.text
     runs = (await login.client.get(f"{world.base}/automation/rules/{rule['id']}/runs")).json()
     assert [(r["event"], r["conversation_id"]) for r in runs] == [("conversation_created", started)]
     assert runs[0]["actions"] == [{"type": "add_tag", "result": "done"}]
@@ -45,16 +47,18 @@ async def test_message_received_fires_for_customer_messages_only(world: World) -
     started = (await visitor.start("안녕하세요"))["conversation"]["id"]
     assert (await conversation(login, world, started))["priority"] == 0
     # An agent writing the word doesn't count: the rule is about what customers send.
-    await login.client.post(
+    reply = await login.client.post(
         f"{world.base}/conversations/{started}/messages",
         json={"body": "환불 말씀이신가요?"},
         headers=login.headers(),
     )
+    assert reply.status_code == 201, reply.text
     assert (await conversation(login, world, started))["priority"] == 0
-    await visitor.client.post(
+    asked = await visitor.client.post(
         f"/api/widget/v1/conversations/{started}/messages",
         json={"body": "네 REFUND 부탁드려요", "client_id": new_client_id()},
     )
+    assert asked.status_code == 201, asked.text
     assert (await conversation(login, world, started))["priority"] == 5
 
 
@@ -103,25 +107,28 @@ async def test_tagged_fires_for_the_tag_it_names(world: World) -> None:
     )
     visitor = await world.visitor()
     started = (await visitor.start("너무 불편해요"))["conversation"]["id"]
-    await login.client.post(
+    assigned = await login.client.post(
         f"{world.base}/conversations/{started}/assignee",
         json={"agent_id": world.agent.id},
         headers=login.headers(),
     )
+    assert assigned.status_code == 200, assigned.text
     agent_ws = await agent_socket(world, agent)
     await agent_ws.until_ready()
     visitor_ws = await visitor.socket({started: 1})
-    await login.client.post(
+    tagged_other = await login.client.post(
         f"{world.base}/conversations/{started}/tags",
         json={"tag_id": other},
         headers=login.headers(),
     )
+    assert tagged_other.status_code == 200 and tagged_other.json()["tag_ids"] == [other]
     assert not [m for m in await messages(login, world, started) if m["kind"] == "note"]
-    await login.client.post(
+    tagged = await login.client.post(
         f"{world.base}/conversations/{started}/tags",
         json={"tag_id": complaint},
         headers=login.headers(),
     )
+    assert tagged.status_code == 200, tagged.text
     notes = [m for m in await messages(login, world, started) if m["kind"] == "note"]
     assert [(n["body"], n["sender_name"], n["content"]["reminder"]) for n in notes] == [
         ("고객 불만 접수: 팀장 확인", "불만 알림", True)
@@ -172,7 +179,7 @@ async def test_attribute_changed_tags_customers_with_an_old_app(world: World) ->
             contact = await session.get(Contact, visitor.contact_id)
             assert contact is not None
             contact.attributes = {"app_version": version, "plan": "pro"}
-            await automation.attribute_changed(session, contact, ["app_version"])
+            await react(session, AttributesChanged(contact, frozenset({"app_version"})))
     tagged = [(await conversation(login, world, c))["tag_ids"] for c in conversations]
     assert tagged == [[outdated], [], []]
     notes = [
@@ -187,17 +194,18 @@ async def test_attribute_changed_tags_customers_with_an_old_app(world: World) ->
         contact = await session.get(Contact, visitor.contact_id)
         assert contact is not None
         contact.attributes = {"app_version": "1.0.0"}
-        await automation.attribute_changed(session, contact, ["plan"])
+        await react(session, AttributesChanged(contact, frozenset({"plan"})))
     assert (await conversation(login, world, other))["tag_ids"] == []
-    await login.client.post(
+    resolved = await login.client.post(
         f"{world.base}/conversations/{other}/status",
         json={"status": "resolved"},
         headers=login.headers(),
     )
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
     async with world.server.db.transaction() as session:
         contact = await session.get(Contact, visitor.contact_id)
         assert contact is not None
-        await automation.attribute_changed(session, contact, ["app_version"])
+        await react(session, AttributesChanged(contact, frozenset({"app_version"})))
     assert (await conversation(login, world, other))["tag_ids"] == []
 
 

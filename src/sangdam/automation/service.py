@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,15 +54,25 @@ from sangdam.config import Settings
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest, SangdamError, Unprocessable
 from sangdam.inboxes.models import Inbox
 from sangdam.jobs.service import enqueue
+from sangdam.kit.errors import BadRequest, SangdamError, Unprocessable
 from sangdam.kit.outbound import check_target
 from sangdam.kit.secrets import new_token
 from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.service import emit_conversation_updated, emit_mention, send_message
+from sangdam.reactions.schemas import (
+    AttributesChanged,
+    ContactTagged,
+    ConversationStarted,
+    ConversationTagged,
+    HandedOff,
+    Materialize,
+    MessageReceived,
+)
 from sangdam.routing import service as routing
 from sangdam.routing.repository import RoutingRepository
+from sangdam.tags import service as tags
 from sangdam.tags.repository import TagRepository
 from sangdam.workspaces.models import Agent, Workspace
 from sangdam.workspaces.repository import AgentRepository
@@ -82,55 +91,55 @@ _chain: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
 )
 
 
-# ---- the triggers, called where the events happen ------------------------------
+# ---- the triggers: reactions to other domains' changes (see sangdam/domains.py) ----------
 
 
-async def conversation_created(
-    session: AsyncSession, conversation: Conversation, contact: Contact, message: Message
-) -> None:
-    await run_rules(session, "conversation_created", conversation, contact, message=message)
-
-
-async def message_received(
-    session: AsyncSession,
-    conversation: Conversation,
-    contact: Contact,
-    message: Message,
-    *,
-    materialize: Materialize | None = None,
-) -> None:
+async def on_conversation_started(session: AsyncSession, change: ConversationStarted) -> None:
     await run_rules(
-        session, "message_received", conversation, contact, message=message, materialize=materialize
+        session, "conversation_created", change.conversation, change.contact, message=change.message
     )
 
 
-async def handed_off(session: AsyncSession, conversation: Conversation, contact: Contact) -> None:
-    await run_rules(session, "handed_off", conversation, contact)
+async def on_message_received(session: AsyncSession, change: MessageReceived) -> None:
+    if change.rules_waiting is False:
+        return  # the statement that stored it looked already: no rule waits for messages
+    await run_rules(
+        session,
+        "message_received",
+        change.conversation,
+        change.contact,
+        message=change.message,
+        materialize=change.materialize,
+    )
 
 
-async def tagged(
-    session: AsyncSession, conversation: Conversation, contact: Contact, tag_id: int
-) -> None:
-    await run_rules(session, "tagged", conversation, contact, tag_id=tag_id)
+async def on_handed_off(session: AsyncSession, change: HandedOff) -> None:
+    await run_rules(session, "handed_off", change.conversation, change.contact)
 
 
-async def contact_tagged(session: AsyncSession, contact: Contact, tag_id: int) -> None:
+async def on_conversation_tagged(session: AsyncSession, change: ConversationTagged) -> None:
+    await run_rules(session, "tagged", change.conversation, change.contact, tag_id=change.tag_id)
+
+
+async def on_contact_tagged(session: AsyncSession, change: ContactTagged) -> None:
     """A contact got a tag: rules run on their current (not resolved) conversation, if any."""
+    contact = change.contact
     conversation = await AutomationRepository(session, contact.workspace_id).active_conversation(
         contact.id
     )
     if conversation is not None:
-        await tagged(session, conversation, contact, tag_id)
+        await run_rules(session, "tagged", conversation, contact, tag_id=change.tag_id)
 
 
-async def attribute_changed(session: AsyncSession, contact: Contact, keys: Iterable[str]) -> None:
-    """Profile attributes changed (call after updating ``contact.attributes``)."""
+async def on_attributes_changed(session: AsyncSession, change: AttributesChanged) -> None:
+    """Profile attributes changed: rules run on the contact's current conversation, if any."""
+    contact = change.contact
     conversation = await AutomationRepository(session, contact.workspace_id).active_conversation(
         contact.id
     )
     if conversation is not None:
         await run_rules(
-            session, "attribute_changed", conversation, contact, attribute_keys=frozenset(keys)
+            session, "attribute_changed", conversation, contact, attribute_keys=change.keys
         )
 
 
@@ -152,10 +161,6 @@ def _definition(stored: dict[str, Any]) -> RuleDefinition:
             _DEFINITIONS.clear()
         _DEFINITIONS[key] = found
     return found
-
-
-# Loads the ORM objects that actions need (the chat short path checks rules on plain rows).
-Materialize = Callable[[], Awaitable[tuple[Conversation, Contact]]]
 
 
 @dataclass
@@ -365,8 +370,6 @@ async def _perform(action: Action, index: int, rule: AutomationRule, facts: Fact
 
 
 async def _act(action: Action, index: int, rule: AutomationRule, facts: Facts) -> str:
-    from sangdam.tags import service as tags  # tags run the "tagged" trigger
-
     session, conversation, contact = facts.session, facts.conversation, facts.contact
     match action:
         case AddTagAction():
@@ -491,13 +494,13 @@ async def _check_references(
     session: AsyncSession, workspace_id: int, definition: RuleDefinition, settings: Settings
 ) -> None:
     """Every id a rule names must be this workspace's; every URL must be public."""
-    tags = TagRepository(session, workspace_id)
+    tag_repository = TagRepository(session, workspace_id)
     routing_repository = RoutingRepository(session, workspace_id)
     agents = AgentRepository(session, workspace_id)
     canned = CannedRepository(session, workspace_id)
 
     async def tag(where: str, tag_id: int) -> None:
-        if not await tags.existing_ids([tag_id]):
+        if not await tag_repository.existing_ids([tag_id]):
             raise Unprocessable(f"{where}: tag {tag_id} does not exist in this workspace.")
 
     if definition.trigger.tag_id is not None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.automation import service as automation
 from sangdam.bot.matching.text import normalize
 from sangdam.bot.models import BotEvent, BotEventKind
 from sangdam.bot.repository import BotRepository
@@ -31,14 +30,16 @@ from sangdam.bot.schemas import (
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest
 from sangdam.inboxes.models import Inbox
+from sangdam.kit.errors import BadRequest
 from sangdam.kit.markdown import render_markdown
 from sangdam.knowledge.models import FaqEntry
 from sangdam.knowledge.repository import KnowledgeRepository
 from sangdam.knowledge.service import index_cache
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.service import emit_conversation_updated, send_message
+from sangdam.reactions.schemas import HandedOff
+from sangdam.reactions.service import react
 from sangdam.routing import service as routing
 from sangdam.workspaces.models import Workspace
 
@@ -226,7 +227,7 @@ class _Turn:
         self.conversation.version += 1
         emit_conversation_updated(self.session, self.conversation, self.contact)
         # Before queueing, so a rule's team or priority decides where it waits.
-        await automation.handed_off(self.session, self.conversation, self.contact)
+        await react(self.session, HandedOff(self.conversation, self.contact))
         await routing.enqueue(self.session, self.conversation, self.contact)
 
 

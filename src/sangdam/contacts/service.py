@@ -42,12 +42,14 @@ from sangdam.contacts.schemas import (
     check_flat_object,
 )
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest, TooManyRequests, Unauthorized
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
+from sangdam.kit.errors import BadRequest, TooManyRequests, Unauthorized
 from sangdam.kit.secrets import hash_token, new_token
 from sangdam.kit.useragent import parse_user_agent
+from sangdam.reactions.schemas import AttributesChanged
+from sangdam.reactions.service import react
 from sangdam.workspaces.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -368,9 +370,7 @@ async def identify_visitor(
     after = target.attributes or {}
     changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
     if changed:
-        from sangdam.automation import service as automation  # rules read contacts
-
-        await automation.attribute_changed(session, target, changed)
+        await react(session, AttributesChanged(target, frozenset(changed)))
     token = (
         None if target.id == contact.id else _issue_token(session, target, visitor_token.inbox_id)
     )

@@ -9,7 +9,6 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.automation import service as automation
 from sangdam.contacts.models import Contact
 from sangdam.contacts.repository import ContactRepository
 from sangdam.contacts.schemas import PageContext
@@ -17,13 +16,18 @@ from sangdam.conversations.models import Conversation, ConversationRead, Status
 from sangdam.conversations.repository import AssigneeFilter, ConversationRepository
 from sangdam.conversations.schemas import ConversationOut, ConversationPage, agent_view
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
+from sangdam.kit.errors import BadRequest
 from sangdam.messages.models import Message
 from sangdam.messages.service import emit_conversation_updated, send_as_contact, validate_body
-from sangdam.routing import service as routing
+from sangdam.reactions.schemas import (
+    ConversationAssigned,
+    ConversationResolved,
+    ConversationStarted,
+)
+from sangdam.reactions.service import react
 from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
 
@@ -75,7 +79,7 @@ async def start_conversation(
         content=content,
         known_new=True,
     )
-    await automation.conversation_created(session, conversation, contact, message)
+    await react(session, ConversationStarted(conversation, contact, message))
     return conversation, message
 
 
@@ -147,7 +151,9 @@ async def set_status(
         conversation.queued_at = None
     emit_conversation_updated(session, conversation, contact)
     if status == Status.RESOLVED:
-        await routing.capacity_freed(session, workspace_id, conversation.assignee_id)
+        await react(
+            session, ConversationResolved(conversation, contact, conversation.assignee_id)
+        )
     return conversation
 
 
@@ -168,11 +174,12 @@ async def assign(
         return conversation
     previous = conversation.assignee_id
     conversation.assignee_id = agent_id
+    conversation.assigned_at = utcnow() if agent else None
     conversation.version += 1
-    await routing.record_manual(session, conversation, agent, by)
     # The customer learns that a person has it, never who internally.
     emit_conversation_updated(session, conversation, contact)
-    await routing.capacity_freed(session, workspace_id, previous)
+    # Routing keeps the why with the conversation and gives the previous assignee's seat on.
+    await react(session, ConversationAssigned(conversation, contact, agent, previous, by))
     return conversation
 
 

@@ -47,11 +47,11 @@ from sangdam.email.repository import (
     sent_by_message_ids,
     thread_by_token,
 )
-from sangdam.errors import BadRequest, Conflict, SangdamError
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.jobs.service import enqueue
+from sangdam.kit.errors import BadRequest, Conflict, SangdamError
 from sangdam.messages import service as messages
-from sangdam.messages.models import Message, MessageKind, SenderType
+from sangdam.messages.models import Message
 from sangdam.routing import service as routing
 from sangdam.routing.models import Team
 from sangdam.web.i18n import translator
@@ -152,20 +152,25 @@ async def ensure_thread(
     return thread
 
 
-async def reply_sent(session: AsyncSession, conversation: Conversation, message: Message) -> None:
-    """An agent answered the customer: if the conversation continues by email, mail it."""
-    if message.kind != MessageKind.TEXT.value or message.sender_type != SenderType.AGENT.value:
-        return
-    address = email_address_of(conversation)
-    if address is None:
-        return
-    await ensure_thread(session, conversation, address)
-    enqueue(
-        session,
-        REPLY_JOB,
-        {"workspace_id": conversation.workspace_id, "message_id": message.id},
-        workspace_id=conversation.workspace_id,
-    )
+class EmailReplies:
+    """The email channel's ``ReplyChannel``: an agent's reply is mailed by a durable job."""
+
+    async def send_reply(
+        self, session: AsyncSession, conversation: Conversation, contact: Contact, message: Message
+    ) -> None:
+        address = email_address_of(conversation)
+        if address is None:
+            return  # an address that could smuggle recipients is never used
+        await ensure_thread(session, conversation, address)
+        enqueue(
+            session,
+            REPLY_JOB,
+            {"workspace_id": conversation.workspace_id, "message_id": message.id},
+            workspace_id=conversation.workspace_id,
+        )
+
+
+EMAIL_REPLIES = EmailReplies()
 
 
 @dataclass

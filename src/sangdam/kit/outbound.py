@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from sangdam.errors import BadRequest
+from sangdam.kit.errors import BadRequest
 
 # A receiver slower than this is treated as down; the job retries later.
 TIMEOUT_SECONDS = 10.0

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, TypeVarTuple
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.errors import NotFound
+from sangdam.kit.errors import NotFound
 
 M = TypeVar("M")
 Ts = TypeVarTuple("Ts")

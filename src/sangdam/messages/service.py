@@ -12,13 +12,15 @@ from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import agent_view, visitor_view
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
+from sangdam.kit.errors import BadRequest, Conflict, PayloadTooLarge
 from sangdam.kit.secrets import content_hash
 from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import MessageOut, VisitorMessageOut, check_client_id
+from sangdam.reactions.schemas import MessageReceived, ReplySent
+from sangdam.reactions.service import react
 from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
 
@@ -259,9 +261,7 @@ async def send_as_contact(
         known_new=known_new,
     )
     if created:
-        from sangdam.automation import service as automation  # it sends messages itself
-
-        await automation.message_received(session, conversation, contact, message)
+        await react(session, MessageReceived(conversation, contact, message))
     return message, created
 
 
@@ -278,7 +278,8 @@ async def send_as_agent(
 ) -> tuple[Message, bool]:
     """A reply to the customer, or an internal note when ``private``.
 
-    A reply to a conversation that continues by email is also mailed (a durable job).
+    The reply reaches the customer by the conversation's channel (``ReplySent``): live in
+    the widget, and by a durable job for email and messengers.
     """
     message, created = await send_message(
         session,
@@ -293,9 +294,7 @@ async def send_as_agent(
         kind=MessageKind.NOTE if private else MessageKind.TEXT,
     )
     if created and not private:
-        from sangdam.email.service import reply_sent  # email builds on this module
-
-        await reply_sent(session, conversation, message)
+        await react(session, ReplySent(conversation, contact, message))
     return message, created
 
 

@@ -7,10 +7,11 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from sangdam import domains
 from sangdam.config import Settings
-from sangdam.db import Base, create_engine, import_models
+from sangdam.db import Base, create_engine
 
-import_models()
+assert domains.MODELS  # every domain's tables are in the metadata
 target_metadata = Base.metadata
 
 

@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.db import utcnow
-from sangdam.errors import Conflict
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
+from sangdam.kit.errors import Conflict
 from sangdam.messages.service import emit_conversation_updated
 from sangdam.notifications import service as notifications
+from sangdam.reactions.schemas import ConversationAssigned, ConversationResolved
 from sangdam.routing.models import AssignmentEvent, Availability, Team
 from sangdam.routing.repository import RoutingRepository
 from sangdam.routing.schemas import DAYS, BusinessHours
@@ -209,11 +210,10 @@ async def assign_to(
     await capacity_freed(session, conversation.workspace_id, previous)
 
 
-async def record_manual(
-    session: AsyncSession, conversation: Conversation, agent: Agent | None, by: Agent | None
-) -> None:
-    """A person assigned (or unassigned) it by hand; keep the why with the conversation."""
-    conversation.assigned_at = utcnow() if agent else None
+async def on_conversation_assigned(session: AsyncSession, change: ConversationAssigned) -> None:
+    """A person assigned (or unassigned) it by hand: keep the why with the conversation, and
+    let the previous assignee take the next one waiting."""
+    conversation, agent, by = change.conversation, change.agent, change.by
     why = because("assigned_by", name=by.display_name) if by else because("assigned_by_hand")
     session.add(
         AssignmentEvent(
@@ -226,6 +226,12 @@ async def record_manual(
             detail=why.detail,
         )
     )
+    await capacity_freed(session, conversation.workspace_id, change.previous_assignee_id)
+
+
+async def on_conversation_resolved(session: AsyncSession, change: ConversationResolved) -> None:
+    """A resolved conversation frees its assignee's seat."""
+    await capacity_freed(session, change.conversation.workspace_id, change.assignee_id)
 
 
 async def claim(session: AsyncSession, conversation: Conversation, agent: Agent) -> None:

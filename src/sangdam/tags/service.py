@@ -2,8 +2,8 @@
 
 A conversation's tags live in ``conversation_tags``; the conversation keeps a copy
 of the ids (``tag_ids``) so every inbox view and event carries them. Each change
-bumps the conversation's version, emits ``conversation.updated`` and feeds the
-automation trigger "tagged".
+bumps the conversation's version, emits ``conversation.updated``, and an added tag is a
+change others react to (``ConversationTagged``, ``ContactTagged``: automation's "tagged").
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import ContactOut
 from sangdam.conversations.models import Conversation
-from sangdam.errors import Conflict
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
+from sangdam.kit.errors import Conflict
 from sangdam.messages.service import emit_conversation_updated
+from sangdam.reactions.schemas import ContactTagged, ConversationTagged
+from sangdam.reactions.service import react
 from sangdam.tags.models import ContactTag, ConversationTag, Tag
 from sangdam.tags.repository import TagRepository
 from sangdam.tags.schemas import TagIn
@@ -86,9 +88,7 @@ async def tag_conversation(
     await session.flush()
     # Tags are for the team; the customer never sees them.
     emit_conversation_updated(session, conversation, contact, visible_to_visitor=False)
-    from sangdam.automation import service as automation  # automation adds tags too
-
-    await automation.tagged(session, conversation, contact, tag.id)
+    await react(session, ConversationTagged(conversation, contact, tag.id))
     return True
 
 
@@ -145,9 +145,7 @@ async def tag_contact(
     await session.flush()
     tag_ids = await repository.contact_tag_ids(contact.id)
     _emit_contact(session, contact, tag_ids)
-    from sangdam.automation import service as automation
-
-    await automation.contact_tagged(session, contact, tag.id)
+    await react(session, ContactTagged(contact, tag.id))
     return tag_ids
 
 

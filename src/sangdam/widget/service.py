@@ -8,7 +8,6 @@ from typing import Any, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import normalise_email
-from sangdam.automation import service as automation
 from sangdam.bot import service as bot
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
@@ -17,8 +16,8 @@ from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import VisitorConversationOut, visitor_view
 from sangdam.conversations.service import start_conversation
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest, NotFound
 from sangdam.inboxes.models import Inbox
+from sangdam.kit.errors import BadRequest, NotFound
 from sangdam.kit.secrets import content_hash
 from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
@@ -31,6 +30,8 @@ from sangdam.messages.service import (
     validate_body,
     visitor_message,
 )
+from sangdam.reactions.schemas import MessageReceived
+from sangdam.reactions.service import react
 from sangdam.routing import service as routing
 from sangdam.routing.repository import RoutingRepository
 from sangdam.widget.schemas import WidgetConfig
@@ -162,17 +163,17 @@ async def append_live_message(
     public = visitor_message(message)
     assert public is not None
     view = visitor_view(conversation)
-    if has_message_rules:
 
-        async def materialize() -> tuple[Conversation, Contact]:
-            loaded = await ConversationRepository(session, contact.workspace_id).get(
-                conversation_id
-            )
-            return loaded, await session.merge(contact, load=False)
+    async def materialize() -> tuple[Conversation, Contact]:
+        loaded = await ConversationRepository(session, contact.workspace_id).get(conversation_id)
+        return loaded, await session.merge(contact, load=False)
 
-        await automation.message_received(
-            session, conversation, contact, message, materialize=materialize
-        )
+    await react(
+        session,
+        MessageReceived(
+            conversation, contact, message, materialize, rules_waiting=bool(has_message_rules)
+        ),
+    )
     return public, view
 
 
