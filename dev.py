@@ -95,7 +95,9 @@ def main() -> None:
     elif command == "lint":
         ensure_venv("dev")
         code = subprocess.call([str(BIN / "ruff"), "check", "src", "tests", "benchmarks"], cwd=ROOT)
-        sys.exit(code or subprocess.call([str(BIN / "mypy")], cwd=ROOT))
+        code = code or subprocess.call([str(BIN / "mypy")], cwd=ROOT)
+        # The layering contracts in pyproject.toml (the suite checks them too).
+        sys.exit(code or subprocess.call([str(BIN / "lint-imports"), "--no-logo"], cwd=ROOT))
     else:
         sys.exit(f"unknown command {command!r}: use run, test or lint")
 

@@ -30,7 +30,6 @@ Reaction = Callable[[AsyncSession, Any], Awaitable[None]]
 # Far beyond any legitimate chain (automation stops at three rules); a bug, not a setting.
 MAX_DEPTH = 16
 
-_table: dict[type[Change], tuple[Reaction, ...]] | None = None
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("sangdam_reaction_depth", default=0)
 
 
@@ -45,38 +44,44 @@ def on(
     return change_type, reaction
 
 
-def install(table: Iterable[tuple[type[Change], Reaction]]) -> None:
-    """Set who reacts to what, in order. Called once per process by ``sangdam.domains``."""
-    global _table
-    built: dict[type[Change], list[Reaction]] = {}
-    for change_type, reaction in table:
-        built.setdefault(change_type, []).append(reaction)
-    _table = {change_type: tuple(reactions) for change_type, reactions in built.items()}
+class ReactionTable:
+    """Who reacts to what, in order."""
+
+    def __init__(self) -> None:
+        self._rows: dict[type[Change], tuple[Reaction, ...]] | None = None
+
+    def install(self, table: Iterable[tuple[type[Change], Reaction]]) -> None:
+        rows: dict[type[Change], list[Reaction]] = {}
+        for change_type, reaction in table:
+            rows.setdefault(change_type, []).append(reaction)
+        self._rows = {change_type: tuple(reactions) for change_type, reactions in rows.items()}
+
+    def reactions_to(self, change_type: type[Change]) -> tuple[Reaction, ...]:
+        if self._rows is None:
+            # A process that changes data without the table would silently skip rules,
+            # email replies and routing: refuse instead.
+            raise RuntimeError(
+                "No reactions installed: call sangdam.domains.install() at start-up."
+            )
+        return self._rows.get(change_type, ())
+
+    async def react(self, session: AsyncSession, change: Change) -> None:
+        """Let every domain that reacts to ``change`` do so, in the table's order."""
+        reactions = self.reactions_to(type(change))
+        if not reactions:
+            return
+        depth = _depth.get()
+        if depth >= MAX_DEPTH:
+            raise ReactionLoop(f"{change.describe()} at depth {depth}: reactions are looping.")
+        token = _depth.set(depth + 1)
+        try:
+            for reaction in reactions:
+                await reaction(session, change)
+        finally:
+            _depth.reset(token)
 
 
-def installed() -> dict[type[Change], tuple[Reaction, ...]]:
-    if _table is None:
-        # A process that changes data without the table would silently skip rules,
-        # email replies and routing: refuse instead.
-        raise RuntimeError("No reactions installed: call sangdam.domains.install() at start-up.")
-    return _table
-
-
-def reactions_to(change_type: type[Change]) -> tuple[Reaction, ...]:
-    return installed().get(change_type, ())
-
-
-async def react(session: AsyncSession, change: Change) -> None:
-    """Let every domain that reacts to ``change`` do so, in the table's order."""
-    reactions = reactions_to(type(change))
-    if not reactions:
-        return
-    depth = _depth.get()
-    if depth >= MAX_DEPTH:
-        raise ReactionLoop(f"{change.describe()} at depth {depth}: reactions are looping.")
-    token = _depth.set(depth + 1)
-    try:
-        for reaction in reactions:
-            await reaction(session, change)
-    finally:
-        _depth.reset(token)
+# The process's table, installed by ``sangdam.domains.install``.
+TABLE = ReactionTable()
+install = TABLE.install
+react = TABLE.react
