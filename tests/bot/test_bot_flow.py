@@ -53,6 +53,7 @@ class Chat:
         return taken
 
     async def quiet(self) -> list[dict[str, Any]]:
+        """Bot messages that arrived until now (a sentinel, not a quiet spell, says when)."""
         for frame in await self.sock.collect():
             self._keep(frame)
         taken, self.bot_messages = self.bot_messages, []

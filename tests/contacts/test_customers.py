@@ -170,7 +170,8 @@ async def test_old_events_are_purged(world: World) -> None:
 
 async def test_other_workspaces_customers_are_not_found(world: World, other_world: World) -> None:
     visitor = await _member(world, "secret-member", name="비밀 고객")
-    await visitor.client.post("/api/widget/v1/events", json={"event": "secret"})
+    tracked = await visitor.client.post("/api/widget/v1/events", json={"event": "secret"})
+    assert tracked.status_code == 204, tracked.text
     intruder = await other_world.login()
     for path in (
         f"/contacts/{visitor.contact_id}",

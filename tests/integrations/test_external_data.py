@@ -165,7 +165,8 @@ async def test_failures_become_messages(world: World) -> None:
             assert result["status"] == "error" and result["message"].startswith("Not called")
         # Unverified visitors get no external data: their member id is only a claim.
         claimer = await world.visitor()
-        await claimer.client.post("/api/widget/v1/identify", json={"memberId": "u-1"})
+        claimed = await claimer.client.post("/api/widget/v1/identify", json={"memberId": "u-1"})
+        assert claimed.status_code == 200 and not claimed.json()["verified"], claimed.text
         assert (await _card(login, world, claimer.contact_id))["status"] == "not_verified"
     finally:
         world.server.settings.contacts.external_timeout_seconds = 3.0

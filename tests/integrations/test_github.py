@@ -143,7 +143,8 @@ async def test_create_issue_through_the_api(world: World) -> None:
                 create, json={"title": "t", "repo": "cloudgate/nope"}, headers=agent.headers()
             )
             assert missing.status_code == 400 and missing.json()["code"] == "github_not_found"
-            assert await _setup(login, world, f"{stub.url}/api/v3", "ghp_revoked")
+            revoked = await _setup(login, world, f"{stub.url}/api/v3", "ghp_revoked")
+            assert revoked.status_code == 200, revoked.text
             refused = await agent.client.post(create, json={"title": "t"}, headers=agent.headers())
             assert refused.status_code == 400 and refused.json()["code"] == "github_unauthorized"
             assert "401" in refused.json()["message"]

@@ -127,10 +127,11 @@ async def _slack_down_then_back(world: World) -> None:
     message = stub.received[0]
     assert "슬랙 알림 테스트 문의" in message["text"] and message["blocks"][0]["type"] == "section"
     # A second inquiry with Slack off enqueues nothing.
-    await login.client.put(
+    off = await login.client.put(
         f"{world.base}/teams/{general['id']}/slack",
         content=b"null",
         headers={**login.headers(), "Content-Type": "application/json"},
     )
+    assert off.status_code == 200, off.text
     await (await world.visitor()).start("조용히")
     assert len(await _jobs(world)) == 1

@@ -43,8 +43,11 @@ async def test_internal_note_never_reaches_the_visitor(world: World) -> None:
     assert "VIP" not in history.text
     resumed = await visitor.socket({conversation_id: 0})
     assert "VIP" not in str(resumed.replayed + await resumed.collect())
-    # A private typing indicator stays among agents too.
+    # A private typing indicator stays among agents too; a public one, sent after it on
+    # the same path, arrives (so the private one was not merely refused or slow).
     await agent_ws.send({"type": "typing", "conversation_id": conversation_id, "private": True})
+    await agent_ws.send({"type": "typing", "conversation_id": conversation_id})
+    await resumed.expect("typing", skip=("ping", "conversation.updated"))
     assert [f for f in await resumed.collect() if f["type"] == "typing"] == []
     for sock in (visitor_ws, agent_ws, resumed):
         await sock.close()
@@ -161,9 +164,10 @@ async def test_agent_cannot_cross_workspaces(world: World, other_world: World) -
     )
     assert (await sock.expect("error"))["code"] == "not_found"
     # Events of the other workspace never arrive.
-    await outsider.client.post(
+    sent = await outsider.client.post(
         f"/api/widget/v1/conversations/{foreign}/messages",
         json={"body": "leak?", "client_id": new_client_id()},
     )
+    assert sent.status_code == 201, sent.text
     assert "leak?" not in str(await sock.collect())
     await sock.close()

@@ -13,8 +13,8 @@ async def _setup(world: World):  # type: ignore[no-untyped-def]
     await agent_ws.until_ready()
     visitor_ws = await visitor.socket({conversation_id: 1})
     # With Redis the start's own events may still be on their way to the widget socket
-    # (they carry no event id to filter by); let them land before the contract is checked.
-    await visitor_ws.collect(quiet=0.2)
+    # (they carry no event id to filter by); take them before the contract is checked.
+    await visitor_ws.collect()
     return login, visitor, conversation_id, agent_ws, visitor_ws
 
 

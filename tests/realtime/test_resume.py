@@ -54,11 +54,12 @@ async def test_visitor_resumes_with_exactly_the_missed_messages_in_order(world: 
         )
         assert response.status_code == 201
     # A note in between must not show up, and must not break the order.
-    await login.client.post(
+    note = await login.client.post(
         f"{world.base}/conversations/{conversation_id}/messages",
         json={"body": "internal", "private": True, "client_id": new_client_id()},
         headers=login.headers(),
     )
+    assert note.status_code == 201 and note.json()["kind"] == "note"
 
     resumed = await visitor.socket({conversation_id: 1})
     frames = resumed.replayed + await resumed.collect()
