@@ -1,12 +1,30 @@
 """Who receives an event: decided here and nowhere else.
 
-The realtime layer asks these two functions for every envelope it could
-forward; it never looks inside payloads itself.
+The realtime layer asks this module which sockets an envelope is addressed to
+(``agent_group``/``visitor_group``: it keeps its sockets grouped that way so an
+event is not offered to every socket of the process) and then, for each of
+those sockets, what frame it gets (``for_agent``/``for_visitor``). It never
+looks inside envelopes itself. ``for_agent``/``for_visitor`` check the
+workspace and contact again on their own, so they are correct whatever sockets
+they are offered; tests/events/test_audience.py holds them to it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def agent_group(envelope: dict[str, Any]) -> int:
+    """The agent sockets an envelope is offered to: those of its workspace."""
+    return int(envelope["workspace_id"])
+
+
+def visitor_group(envelope: dict[str, Any]) -> tuple[int, int] | None:
+    """The widget sockets an envelope is offered to: its contact's, in its workspace; or none."""
+    contact_id = envelope.get("contact_id")
+    if contact_id is None:
+        return None
+    return int(envelope["workspace_id"]), int(contact_id)
 
 
 def for_agent(

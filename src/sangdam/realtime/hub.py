@@ -244,12 +244,12 @@ class Hub:
             self._catch_up_visitors()
         if epoch:
             self.current_epoch = epoch
-        workspace_id = envelope["workspace_id"]
-        for agent in self._agents.get(workspace_id, ()):
+        # Which sockets, and what each gets, is the audience module's decision alone.
+        for agent in self._agents.get(audience.agent_group(envelope), ()):
             agent.offer(envelope)
-        contact_id = envelope.get("contact_id")
-        if contact_id is not None:
-            for visitor in self._visitors.get((workspace_id, contact_id), ()):
+        group = audience.visitor_group(envelope)
+        if group is not None:
+            for visitor in self._visitors.get(group, ()):
                 visitor.offer(envelope)
 
     def _catch_up_visitors(self) -> None:
