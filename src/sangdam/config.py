@@ -48,12 +48,71 @@ class RealtimeSettings(BaseModel):
 
 
 class SecuritySettings(BaseModel):
-    # Failed logins allowed per email+address before a pause (OWASP guidance).
+    # Failed logins allowed per email+address before a pause (OWASP guidance). A browser
+    # the user signed in with before (trusted device cookie) has its own count instead,
+    # so strangers' guesses never lock the real user out of it.
     login_max_failures: int = 5
-    # How long that pause lasts.
+    # Failed logins allowed from one address, whatever the emails (password spraying).
+    # An office behind one address mistypes far less than this in 15 minutes.
+    login_max_failures_per_address: int = 20
+    # Failed logins allowed for one account from all addresses together (a botnet).
+    login_max_failures_per_account: int = 50
+    # How long failures count: the pause after the limit is at most this.
     login_window_seconds: int = 15 * 60
+    # A browser stays trusted this long after its last sign-in (half a year).
+    trusted_device_days: int = 180
     # Agent sessions last a working fortnight; a password change ends them all.
     session_days: int = 14
+
+
+class RateLimitSettings(BaseModel):
+    """What the public may do per visitor, per client address and per workspace: the
+    widget, the help center's search and inbound email (kit/ratelimit.py). Shared by all
+    processes through Redis when it is set. A refusal is 429 with Retry-After, or an
+    error frame on the widget socket. 0 turns one limit off.
+
+    The client address honours ``server.trusted_proxies`` only; behind a proxy that is
+    not listed, every customer shares the proxy's address and its limits.
+    """
+
+    # Off only for load tests that send from one address far faster than people do.
+    enabled: bool = True
+    # New anonymous visitors per address per hour. A browser creates one and keeps it;
+    # the room is for offices and mobile carriers that put many people behind one
+    # address (carrier-grade NAT).
+    visitors_per_address_per_hour: int = 300
+    # New visitors per workspace per minute: 20 a second, far above a campaign's rush,
+    # low enough that a flood from many addresses can't fill the contacts table.
+    visitors_per_workspace_per_minute: int = 1200
+    # Conversations one visitor starts per hour: a customer starts a few, a script 60.
+    conversations_per_visitor_per_hour: int = 20
+    # Conversations started per address per hour (many customers behind one NAT).
+    conversations_per_address_per_hour: int = 300
+    # Conversations started per workspace per minute; a busy shop sees a few a minute.
+    conversations_per_workspace_per_minute: int = 600
+    # Messages one visitor sends per minute, over HTTP and the socket together: a burst
+    # of 30, then one every 2 s. A person typing never gets there.
+    messages_per_visitor_per_minute: int = 30
+    # Messages per address per minute (everyone behind one NAT together).
+    messages_per_address_per_minute: int = 600
+    # Customers' messages per workspace per minute: 200 a second, above any support
+    # team's traffic; it keeps one tenant's flood from taking every other's capacity.
+    messages_per_workspace_per_minute: int = 12000
+    # Sangdam.boot identity checks per visitor per minute; a page sends one per load.
+    identify_per_visitor_per_minute: int = 20
+    # Identity checks per address per minute.
+    identify_per_address_per_minute: int = 300
+    # Sangdam.track events per address per minute (per visitor it is
+    # contacts.events_per_minute).
+    events_per_address_per_minute: int = 1200
+    # Searches per address per minute: the help center's and the widget's article search
+    # (each costs a scan of the workspace's articles).
+    searches_per_address_per_minute: int = 120
+    # Inbound emails from one sender address per hour: a customer writes a few; a loop
+    # between two autoresponders writes hundreds.
+    emails_per_sender_per_hour: int = 60
+    # Inbound emails per workspace per minute.
+    emails_per_workspace_per_minute: int = 300
 
 
 class OutboundSettings(BaseModel):
@@ -161,6 +220,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     contacts: ContactSettings = Field(default_factory=ContactSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)

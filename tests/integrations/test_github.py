@@ -178,3 +178,28 @@ async def test_other_workspace_cannot_file_issues_on_our_conversations(
         assert (await intruder.client.get(path)).status_code == 404
         response = await intruder.client.post(path, json={"title": "x"}, headers=intruder.headers())
         assert response.status_code == 404
+
+
+async def test_a_new_api_address_needs_the_token_again(world: World) -> None:
+    """The saved token was given for one host; moving the address must not send it elsewhere."""
+    login = await world.login()
+    first, moved_to = "http://127.0.0.1:9/api/v3", "http://127.0.0.2:9/api/v3"
+    outbound = world.server.settings.outbound
+    outbound.allow_private = True  # plain-http local addresses, as on-premises
+    try:
+        saved = await _setup(login, world, first, TOKEN)
+        assert saved.status_code == 200, saved.text
+        moved = await _setup(login, world, moved_to, None)
+        assert moved.status_code == 400, moved.text
+        assert moved.json()["code"] == "github_token_required"
+        assert "enter the token again" in moved.json()["message"]
+        kept = (await login.client.get(f"{world.base}/integrations/github")).json()
+        assert kept["api_url"] == first and kept["token_hint"] == f"…{TOKEN[-4:]}"
+        # The same address without the token keeps it (changing only the repository).
+        assert (await _setup(login, world, first + "/", None)).status_code == 200
+        # Moving with a token, or with an empty one (dropping it), is fine.
+        assert (await _setup(login, world, moved_to, "")).status_code == 200
+    finally:
+        outbound.allow_private = False
+    shown = (await login.client.get(f"{world.base}/integrations/github")).json()
+    assert shown["api_url"] == moved_to and not shown["has_token"]

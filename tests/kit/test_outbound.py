@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sangdam.errors import BadRequest
 from sangdam.integrations.models import Integration, IntegrationKind
+from sangdam.kit.errors import BadRequest
 from sangdam.kit.outbound import check_target, forbidden_address, request_json
 from tests.fixtures.factories import World
 from tests.fixtures.http_stub import HttpStub, Reply
@@ -25,7 +25,7 @@ INTERNAL = [
     "172.16.0.1",
     "192.168.1.1",
     "169.254.169.254",
-    "0.0.0.0",
+    "0.0.0.0",  # noqa: S104 (an address to refuse, not to bind)
     "198.18.0.1",  # benchmarking
     "240.0.0.1",  # reserved
     "224.0.0.1",  # multicast (Python calls it global)
@@ -165,9 +165,7 @@ async def test_a_name_with_any_internal_address_is_refused_before_connecting() -
         return ["8.8.8.8", "100.100.100.200"]
 
     with pytest.raises(BadRequest) as refused:
-        await request_json(
-            "GET", "https://mixed.example/x", allow_private=False, resolve=mixed_dns
-        )
+        await request_json("GET", "https://mixed.example/x", allow_private=False, resolve=mixed_dns)
     assert refused.value.code == "forbidden_target"
 
 

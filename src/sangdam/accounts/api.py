@@ -12,20 +12,12 @@ from sangdam.accounts.models import User, WebSession
 from sangdam.accounts.schemas import LocaleIn, LoginIn, MembershipOut, MeOut, PasswordIn
 from sangdam.auth.dependencies import SESSION_COOKIE, AppSettings, CurrentUser, Session
 from sangdam.errors import Forbidden, Unauthorized
+from sangdam.kit.ratelimit import client_address
 from sangdam.workspaces.repository import memberships
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-
-
-def client_address(request: Request, trusted_proxies: list[str]) -> str:
-    """The caller's address; X-Forwarded-For counts only when a trusted proxy sent it."""
-    peer = request.client.host if request.client else "unknown"
-    if peer in trusted_proxies:
-        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
-        for hop in reversed([f for f in forwarded if f]):
-            if hop not in trusted_proxies:
-                return hop
-    return peer
+# A browser that signed in as a user before: strangers' failed guesses don't lock it out.
+DEVICE_COOKIE = "sangdam_device"
 
 
 async def _me(session: Session, user: User, web_session: WebSession) -> MeOut:
@@ -54,13 +46,15 @@ async def login(
     origin = request.headers.get("origin")
     if origin and urlsplit(origin).netloc != request.headers.get("host"):
         raise Forbidden("Sign in from Sangdam's own sign-in page.", code="bad_origin")
-    user = await service.authenticate(
+    signed_in = await service.authenticate(
         session,
         email=payload.email,
         password=payload.password,
         client_address=client_address(request, settings.server.trusted_proxies),
         settings=settings.security,
+        device_token=request.cookies.get(DEVICE_COOKIE),
     )
+    user = signed_in.user
     if user is None:
         # Returned, not raised: the failed attempt must be committed to count.
         error = Unauthorized("The email or password is not right.", code="bad_credentials")
@@ -77,6 +71,16 @@ async def login(
         samesite="lax",
         path="/",
     )
+    if signed_in.device_token is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            signed_in.device_token,
+            max_age=settings.security.trusted_device_days * 86400,
+            httponly=True,
+            secure=settings.server.secure_cookies,
+            samesite="strict",
+            path="/api/v1/login",
+        )
     return await _me(session, user, web_session)
 
 

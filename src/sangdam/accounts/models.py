@@ -45,6 +45,24 @@ class LoginFailure(Base):
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    # sha256 of "email|client address": the limit applies per account and source.
+    # sha256 of what was counted: "email|address", "address|…", "account|…" or "device|…"
+    # (accounts/service.py), so one failure can count against several limits.
     key: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class TrustedDevice(Base):
+    """A browser that signed in as this user before (the ``sangdam_device`` cookie).
+
+    Failed sign-ins by strangers lock strangers out; a trusted device has its own
+    count, so nobody can lock the real user out of their usual browser.
+    """
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # sha256 of the cookie value; the value itself is only in the browser.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

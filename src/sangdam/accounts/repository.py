@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.accounts.models import LoginFailure, User, WebSession
+from sangdam.accounts.models import LoginFailure, TrustedDevice, User, WebSession
 
 
 class AccountRepository:
@@ -23,6 +23,36 @@ class AccountRepository:
     async def count_failures(self, key: str, since: dt.datetime) -> int:
         stmt = select(func.count()).where(LoginFailure.key == key, LoginFailure.created_at > since)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def counts_of_failures(self, keys: list[str], since: dt.datetime) -> dict[str, int]:
+        """Failures since ``since`` for each key, in one query."""
+        stmt = (
+            select(LoginFailure.key, func.count())
+            .where(LoginFailure.key.in_(keys), LoginFailure.created_at > since)
+            .group_by(LoginFailure.key)
+        )
+        found = {key: int(count) for key, count in (await self.session.execute(stmt)).all()}
+        return {key: found.get(key, 0) for key in keys}
+
+    async def failure_expiring(
+        self, key: str, since: dt.datetime, offset: int
+    ) -> dt.datetime | None:
+        """The failure whose expiry brings ``key`` back under its limit (oldest + offset)."""
+        stmt = (
+            select(LoginFailure.created_at)
+            .where(LoginFailure.key == key, LoginFailure.created_at > since)
+            .order_by(LoginFailure.created_at)
+            .offset(offset)
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    async def trusted_device(self, token_hash: str) -> TrustedDevice | None:
+        stmt = select(TrustedDevice).where(TrustedDevice.token_hash == token_hash)
+        return (await self.session.execute(stmt)).scalar()
+
+    def add_device(self, device: TrustedDevice) -> None:
+        self.session.add(device)
 
     async def session_with_user(self, token_hash: str) -> tuple[User, WebSession] | None:
         stmt = (

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
+import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from zxcvbn import zxcvbn
 
-from sangdam.accounts.models import LoginFailure, User, WebSession
+from sangdam.accounts.models import LoginFailure, TrustedDevice, User, WebSession
 from sangdam.accounts.repository import AccountRepository
 from sangdam.config import SecuritySettings
 from sangdam.db import utcnow
@@ -22,12 +27,45 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("sangdam-timing-equaliser")
 
 MIN_PASSWORD_LENGTH = 8
+# zxcvbn's scale: 3 is "safely unguessable: moderate protection from offline slow-hash
+# scenario" (its authors' advice for a minimum); 0-2 are common or patterned passwords.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's matching grows with the length; what lies past this only adds strength.
+_SCORED_CHARACTERS = 100
 LOCALES = ("ko", "en")
 
 
-def hash_password(password: str) -> str:
+def check_new_password(password: str, *, user_inputs: Sequence[str] = ()) -> None:
+    """Refuse a password that is short, common, or a pattern guessers try first.
+
+    The one check for every place a password is set (sign-up, change, invitations,
+    resets). ``user_inputs``: the user's email and name, which make a weak password too.
+    zxcvbn (Dropbox's estimator) knows the common-password lists, keyboard walks,
+    dates, repeats and l33t substitutions.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+        raise BadRequest(
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.",
+            code="weak_password",
+        )
+    inputs = [
+        part for value in user_inputs for part in (value, *re.split(r"[\W_]+", value)) if part
+    ]
+    result = zxcvbn(password[:_SCORED_CHARACTERS], user_inputs=inputs)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        feedback = result["feedback"]
+        warning = str(feedback["warning"] or "It is too easy to guess.")
+        hints = " ".join(str(hint) for hint in feedback["suggestions"])
+        raise BadRequest(
+            f"Choose another password: {warning.rstrip('.')}. {hints} Three or four "
+            "unrelated words make a strong one.".replace("  ", " "),
+            code="weak_password",
+        )
+
+
+def hash_new_password(password: str, *, user_inputs: Sequence[str] = ()) -> str:
+    """Check ``password`` (``check_new_password``) and return its argon2 hash."""
+    check_new_password(password, user_inputs=user_inputs)
     return _hasher.hash(password)
 
 
@@ -52,15 +90,47 @@ async def create_user(
     email = normalise_email(email)
     if await repository.user_by_email(email) is not None:
         raise BadRequest(f"A user with the email {email} already exists.")
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    password_hash = hash_new_password(password, user_inputs=(email, name))
+    user = User(email=email, name=name.strip(), password_hash=password_hash)
     user.locale = locale if locale in LOCALES else "ko"
     session.add(user)
     await session.flush()
     return user
 
 
-def _failure_key(email: str, client_address: str) -> str:
-    return hashlib.sha256(f"{email}|{client_address}".encode()).hexdigest()
+def _key(kind: str, *parts: str) -> str:
+    return hashlib.sha256("|".join((kind, *parts)).encode()).hexdigest()
+
+
+@dataclass
+class SignIn:
+    """What a sign-in attempt came to: the user (None: wrong email or password) and the
+    trusted-device cookie to set (a new browser, or None to keep the one it sent)."""
+
+    user: User | None
+    device_token: str | None = None
+
+
+async def _refuse_if_limited(
+    repository: AccountRepository, limits: dict[str, int], settings: SecuritySettings
+) -> None:
+    since = utcnow() - dt.timedelta(seconds=settings.login_window_seconds)
+    counts = await repository.counts_of_failures(list(limits), since)
+    over = [key for key, limit in limits.items() if counts[key] >= limit]
+    if not over:
+        return
+    wait = 0.0
+    for key in over:
+        expiring = await repository.failure_expiring(key, since, counts[key] - limits[key])
+        if expiring is not None:
+            left = (expiring - since).total_seconds()
+            wait = max(wait, left)
+    minutes = max(1, math.ceil(wait / 60))
+    raise TooManyRequests(
+        f"Too many failed sign-in attempts. Wait {minutes} minutes and try again, "
+        "or sign in from a browser you used before.",
+        retry_after=max(1, math.ceil(wait)),
+    )
 
 
 async def authenticate(
@@ -70,31 +140,51 @@ async def authenticate(
     password: str,
     client_address: str,
     settings: SecuritySettings,
-) -> User | None:
-    """Check a password, counting failures per email and address.
+    device_token: str | None = None,
+) -> SignIn:
+    """Check a password, counting failures so that guessing is slow and nobody else
+    can lock the real user out.
 
-    Returns None on a wrong password, with the failure recorded in the session:
-    the caller commits before refusing, so the limit holds.
+    A stranger's browser is limited per email+address, per address (spraying many
+    emails) and per account (many addresses). A browser the user signed in with before
+    (``device_token``, the trusted-device cookie) is counted on its own instead: the
+    user keeps signing in there while strangers are locked out (OWASP "device cookies").
+    A wrong password is recorded in the session; the caller commits before refusing.
     """
     repository = AccountRepository(session)
     email = email.strip().lower()
-    key = _failure_key(email, client_address)
-    since = utcnow() - dt.timedelta(seconds=settings.login_window_seconds)
-    if await repository.count_failures(key, since) >= settings.login_max_failures:
-        minutes = settings.login_window_seconds // 60
-        raise TooManyRequests(
-            f"Too many failed sign-in attempts. Wait {minutes} minutes and try again, "
-            "or ask an admin to reset your password."
-        )
     user = await repository.user_by_email(email)
+    device = None
+    if device_token and user is not None:
+        device = await repository.trusted_device(hash_token(device_token))
+        if device is not None and (
+            device.user_id != user.id
+            or device.last_used_at < utcnow() - dt.timedelta(days=settings.trusted_device_days)
+        ):
+            device = None
+    if device is not None:
+        limits = {_key("device", str(device.id)): settings.login_max_failures}
+    else:
+        limits = {
+            _key(email, client_address): settings.login_max_failures,
+            _key("address", client_address): settings.login_max_failures_per_address,
+            _key("account", email): settings.login_max_failures_per_account,
+        }
+    await _refuse_if_limited(repository, limits, settings)
     if user is None:
         _verify(_DUMMY_HASH, password)
     elif _verify(user.password_hash, password):
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
-        return user
-    session.add(LoginFailure(key=key))
-    return None
+        if device is not None:
+            device.last_used_at = utcnow()
+            return SignIn(user)
+        token = new_token("sdd")
+        repository.add_device(TrustedDevice(user_id=user.id, token_hash=hash_token(token)))
+        return SignIn(user, device_token=token)
+    for key in limits:
+        session.add(LoginFailure(key=key))
+    return SignIn(None)
 
 
 async def start_session(
@@ -133,7 +223,7 @@ async def change_password(session: AsyncSession, user: User, *, current: str, ne
     """Change a password and sign out every session minted before it."""
     if not _verify(user.password_hash, current):
         raise Unauthorized("The current password is not right.", code="bad_credentials")
-    user.password_hash = hash_password(new)
+    user.password_hash = hash_new_password(new, user_inputs=(user.email, user.name))
     user.auth_version += 1
 
 

@@ -17,6 +17,7 @@ from sangdam.contacts.schemas import (
     ContactOut,
     ContactPage,
     IdentitySecretOut,
+    IdentitySettings,
 )
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import ConversationOut, agent_view
@@ -134,3 +135,22 @@ async def rotate_identity_secret(context: CurrentAgent, session: Session) -> Ide
     workspace = await session.get(Workspace, context.workspace_id)
     assert workspace is not None
     return IdentitySecretOut(secret=service.rotate_identity_secret(workspace))
+
+
+@router.get("/identity-verification/settings", response_model=IdentitySettings)
+async def identity_settings(context: CurrentAgent, session: Session) -> IdentitySettings:
+    require_admin(context.role)
+    workspace = await session.get(Workspace, context.workspace_id)
+    assert workspace is not None
+    return IdentitySettings(require_member_token=workspace.require_member_token)
+
+
+@router.put("/identity-verification/settings", response_model=IdentitySettings)
+async def put_identity_settings(
+    context: CurrentAgent, session: Session, payload: IdentitySettings
+) -> IdentitySettings:
+    require_admin(context.role)
+    workspace = await session.get(Workspace, context.workspace_id)
+    assert workspace is not None
+    service.require_member_token(workspace, payload.require_member_token)
+    return IdentitySettings(require_member_token=workspace.require_member_token)

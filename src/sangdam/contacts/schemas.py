@@ -192,7 +192,8 @@ class IdentifyOut(BaseModel):
     token: str | None
     contact: VisitorContactOut
     verified: bool
-    # Why the identity was not verified (missing_hash, bad_hash, bad_token, expired_token).
+    # Why the identity was not verified (missing_hash, bad_hash, bad_token, expired_token,
+    # token_required: the workspace accepts only memberToken).
     problem: str | None = None
 
 
@@ -244,6 +245,15 @@ class ContactPage(BaseModel):
     contacts: list[ContactOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null when there is none."
+    )
+
+
+class IdentitySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    require_member_token: bool = Field(
+        description="Only a signed, expiring memberToken verifies a member; a bare "
+        "memberHash is treated as a claim."
     )
 
 

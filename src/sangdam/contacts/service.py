@@ -207,8 +207,15 @@ def _read_member_token(secret: str, token: str, max_seconds: int) -> dict[str, A
     return claims
 
 
-def verify_identity(secret: str, payload: IdentifyIn, *, token_max_seconds: int) -> Identity:
-    """Decide what ``Sangdam.boot`` proves. Constant-time comparisons throughout."""
+def verify_identity(
+    secret: str, payload: IdentifyIn, *, token_max_seconds: int, require_token: bool = False
+) -> Identity:
+    """Decide what ``Sangdam.boot`` proves. Constant-time comparisons throughout.
+
+    ``require_token`` (the workspace's "require memberToken"): a bare memberHash never
+    expires, so one copied from a page would open the member's history forever; with it
+    on, only a signed, expiring memberToken verifies (problem ``token_required``).
+    """
     claimed = Identity(
         member_id=payload.member_id,
         verified=False,
@@ -253,6 +260,9 @@ def verify_identity(secret: str, payload: IdentifyIn, *, token_max_seconds: int)
         return claimed
     if not payload.member_hash:
         claimed.problem = "missing_hash"
+        return claimed
+    if require_token:
+        claimed.problem = "token_required"
         return claimed
     expected = member_hash(secret, payload.member_id)
     if not hmac.compare_digest(expected.encode(), payload.member_hash.strip().lower().encode()):
@@ -342,7 +352,10 @@ async def identify_visitor(
     workspace = await session.get(Workspace, contact.workspace_id)
     assert workspace is not None
     identity = verify_identity(
-        workspace.identity_secret, payload, token_max_seconds=token_max_seconds
+        workspace.identity_secret,
+        payload,
+        token_max_seconds=token_max_seconds,
+        require_token=workspace.require_member_token,
     )
     repository = ContactRepository(session, contact.workspace_id)
     if identity.verified:
@@ -376,6 +389,12 @@ async def identify_visitor(
     )
     emit_contact_updated(session, target)
     return token, target, identity
+
+
+def require_member_token(workspace: Workspace, required: bool) -> None:
+    """Accept only memberToken from now on (or memberHash again). Nothing else changes:
+    contacts verified earlier stay verified; their next boot needs a token."""
+    workspace.require_member_token = required
 
 
 def rotate_identity_secret(workspace: Workspace) -> str:

@@ -20,6 +20,8 @@ from sangdam.config import Settings
 from sangdam.db import Database
 from sangdam.email import service
 from sangdam.jobs.service import handler
+from sangdam.kit.errors import TooManyRequests
+from sangdam.kit.ratelimit import PublicLimits
 from sangdam.notifications.service import OFFLINE_MESSAGE_EMAIL
 
 log = logging.getLogger(__name__)
@@ -55,9 +57,12 @@ async def send_offline_notice(db: Database, payload: dict[str, Any]) -> None:
 class InboundHandler:
     """aiosmtpd hooks: ``handle_RCPT`` and ``handle_DATA`` return the SMTP reply line."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, limits: PublicLimits | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.limits = limits
 
     async def handle_RCPT(
         self,
@@ -90,6 +95,9 @@ class InboundHandler:
                 delivered += 1
             except service.InboundRejected as rejected:
                 refusal = refusal or rejected.reply
+            except TooManyRequests as limited:
+                # Temporary: the sending server keeps the email and tries again later.
+                refusal = refusal or f"451 4.7.1 {limited.message}"
             except Exception:
                 log.exception("inbound email %s failed", email.rfc_message_id)
                 refusal = refusal or "451 4.3.0 Temporary failure; please try again later."
@@ -98,6 +106,11 @@ class InboundHandler:
         return refusal
 
     async def _deliver(self, recipient: str, email: service.InboundEmail) -> None:
+        if self.limits is not None:
+            async with self.db.read() as session:
+                target = await service.resolve(session, self.settings.email, recipient, email)
+            if target is not None:
+                await self.limits.email(email.sender, target.workspace_id)
         for attempt in range(2):
             try:
                 async with self.db.transaction() as session:
@@ -109,9 +122,11 @@ class InboundHandler:
                     raise
 
 
-async def start_listener(db: Database, settings: Settings) -> asyncio.Server:
+async def start_listener(
+    db: Database, settings: Settings, limits: PublicLimits | None = None
+) -> asyncio.Server:
     """Listen for customers' emails on ``settings.email.listen_host:listen_port``."""
-    inbound = InboundHandler(db, settings)
+    inbound = InboundHandler(db, settings, limits)
     loop = asyncio.get_running_loop()
     return await loop.create_server(
         lambda: SMTP(

@@ -23,7 +23,6 @@ from sangdam.contacts.models import Contact
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.service import load
 from sangdam.db import Database, utcnow
-from sangdam.errors import BadRequest, NotFound, SangdamError, Unprocessable
 from sangdam.integrations.models import GithubIssue, Integration, IntegrationKind
 from sangdam.integrations.repository import IntegrationRepository
 from sangdam.integrations.schemas import (
@@ -37,6 +36,7 @@ from sangdam.integrations.schemas import (
     GithubIssueLink,
     GithubIssueOut,
 )
+from sangdam.kit.errors import BadRequest, NotFound, SangdamError, Unprocessable
 from sangdam.kit.outbound import OutboundFailure, check_target, check_url_shape, request_json
 from sangdam.messages.service import send_as_agent
 from sangdam.workspaces.repository import AgentRepository
@@ -229,6 +229,15 @@ async def save_github(
     api_url = payload.api_url.strip().rstrip("/")
     _check_scheme(api_url, allow_private=allow_private)
     integration = await _integration(session, workspace_id, IntegrationKind.GITHUB)
+    previous_url = str(integration.config.get("api_url") or GITHUB_API).rstrip("/")
+    if payload.token is None and integration.secret and api_url != previous_url:
+        # The saved token was given for the old host; sending it to a new one would hand
+        # it to whoever runs that host.
+        raise BadRequest(
+            f"The API address changed from {previous_url} to {api_url}: enter the token "
+            "again (or an empty token to keep only prefilled links).",
+            code="github_token_required",
+        )
     if payload.token is not None:
         integration.secret = payload.token.strip() or None
     if integration.secret:

@@ -193,6 +193,8 @@ async def help_index(
     query = (q or "").strip()[:200]
     groups: dict[str, list[object]] = {}
     if query:  # best first, in one list
+        limits = sangdam(request).limits
+        await limits.search(limits.address(request))
         found = await service.article_search.find(session, workspace.id, query, lang=lang, limit=20)
         if found:
             groups[""] = [article for article, _ in found]

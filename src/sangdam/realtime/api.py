@@ -409,6 +409,13 @@ async def _visitor_frame(
     elif isinstance(frame, protocol.Send):
         if frame.private:
             raise BadRequest("Visitors can't write internal notes.", code="bad_frame")
+        # The same limits as over HTTP; a refusal is an error frame, the socket stays.
+        await app.limits.message(
+            contact_id=contact.id,
+            address=app.limits.address(websocket),
+            workspace_id=contact.workspace_id,
+            starts_conversation=frame.conversation_id is None,
+        )
         if frame.button is None and frame.conversation_id not in connection.with_people:
             await warm_index(app.db, contact.workspace_id)
         send = frame

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from sangdam.auth.dependencies import AppSettings, CurrentVisitor, Session
+from sangdam.auth.dependencies import AppSettings, CurrentVisitor, Session, sangdam
 from sangdam.contacts.schemas import (
     IdentifyIn,
     IdentifyOut,
@@ -54,6 +54,8 @@ async def new_visitor(
     payload: VisitorIn, session: Session, request: Request, settings: AppSettings
 ) -> VisitorOut:
     inbox = await _inbox(session, payload.inbox_key)
+    limits = sangdam(request).limits
+    await limits.new_visitor(limits.address(request), inbox.workspace_id)
     token, contact = await create_visitor(
         session, inbox, payload.context, request.headers.get("user-agent")
     )
@@ -88,13 +90,19 @@ async def resume_session(
 
 @router.post("/identify", response_model=IdentifyOut)
 async def identify(
-    visitor: CurrentVisitor, session: Session, payload: IdentifyIn, settings: AppSettings
+    visitor: CurrentVisitor,
+    session: Session,
+    payload: IdentifyIn,
+    settings: AppSettings,
+    request: Request,
 ) -> IdentifyOut:
     """``Sangdam.boot({memberId, memberHash | memberToken, name, email, profile})``.
 
     A verified member may come back with a new token: the browser now speaks for
     that member's contact. An unverified identity stays an anonymous visitor.
     """
+    limits = sangdam(request).limits
+    await limits.identify(visitor.contact.id, limits.address(request))
     token, contact, identity = await identify_visitor(
         session,
         visitor.token,
@@ -112,9 +120,15 @@ async def identify(
 
 @router.post("/events", status_code=204)
 async def track(
-    visitor: CurrentVisitor, session: Session, payload: TrackIn, settings: AppSettings
+    visitor: CurrentVisitor,
+    session: Session,
+    payload: TrackIn,
+    settings: AppSettings,
+    request: Request,
 ) -> Response:
     """``Sangdam.track(event, props)`` from the host page."""
+    limits = sangdam(request).limits
+    await limits.track(limits.address(request))
     await track_event(
         session, visitor.contact, payload, per_minute=settings.contacts.events_per_minute
     )
@@ -128,7 +142,15 @@ async def start(
     payload: StartConversationIn,
     settings: AppSettings,
     response: Response,
+    request: Request,
 ) -> StartedOut:
+    limits = sangdam(request).limits
+    await limits.message(
+        contact_id=visitor.contact.id,
+        address=limits.address(request),
+        workspace_id=visitor.workspace_id,
+        starts_conversation=True,
+    )
     conversation, message, created = await service.receive_message(
         session,
         inbox_id=visitor.token.inbox_id,
@@ -155,10 +177,14 @@ async def articles(
     visitor: CurrentVisitor,
     session: Session,
     settings: AppSettings,
+    request: Request,
     lang: Literal["ko", "en"] = "ko",
     q: str = Query(default="", max_length=200),
     limit: int = Query(default=5, ge=1, le=10),
 ) -> ArticleSuggestions:
+    if q.strip():
+        limits = sangdam(request).limits
+        await limits.search(limits.address(request))
     workspace = await session.get(Workspace, visitor.workspace_id)
     if workspace is None or not workspace.slug:
         return ArticleSuggestions(query=q, articles=[])
@@ -213,7 +239,15 @@ async def send(
     payload: VisitorMessageIn,
     settings: AppSettings,
     response: Response,
+    request: Request,
 ) -> VisitorMessageOut:
+    limits = sangdam(request).limits
+    await limits.message(
+        contact_id=visitor.contact.id,
+        address=limits.address(request),
+        workspace_id=visitor.workspace_id,
+        starts_conversation=False,
+    )
     _, message, created = await service.receive_message(
         session,
         inbox_id=visitor.token.inbox_id,

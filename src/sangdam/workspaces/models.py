@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sangdam.db import Base, Id, UtcDateTime, utcnow
@@ -22,8 +22,11 @@ class Workspace(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Signs member identities from the company's backend (memberHash).
+    # Signs member identities from the company's backend (memberHash, memberToken).
     identity_secret: Mapped[str] = mapped_column(String(64))
+    # Only an expiring memberToken verifies a member; a bare memberHash (which never
+    # expires, so a copied one works forever) is then treated as a claim.
+    require_member_token: Mapped[bool] = mapped_column(Boolean, default=False)
     default_locale: Mapped[str] = mapped_column(String(8), default="ko")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
     # The help center lives at /help/<slug>/.

@@ -12,6 +12,16 @@ $("identity-rotate").addEventListener("click", async () => {
   } catch (e) { notice(e.message, true); }
 });
 
+const requireToken = $("identity-require-token");
+api("identity-verification/settings").then((settings) => { requireToken.checked = settings.require_member_token; }).catch((e) => notice(e.message, true));
+requireToken.addEventListener("change", async () => {
+  try {
+    const saved = await api("identity-verification/settings", { method: "PUT", body: { require_member_token: requireToken.checked } });
+    requireToken.checked = saved.require_member_token;
+    notice(t("Saved."));
+  } catch (e) { requireToken.checked = !requireToken.checked; notice(e.message, true); }
+});
+
 function showExternal(config) {
   const form = $("external-form");
   form.url.value = config.url || "";

@@ -40,7 +40,9 @@ async function api(path, { method = "GET", body } = {}) {
   });
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new Error((data && data.message) || response.statusText);
+    const error = new Error(response.status === 429
+      ? t("Too many requests right now. Please try again in {seconds} seconds.").replace("{seconds}", response.headers.get("Retry-After") || "60")
+      : (data && data.message) || response.statusText);
     error.status = response.status;
     throw error;
   }
@@ -298,6 +300,14 @@ function onError(frame) {
   if (item) {
     state.inFlight.delete(item.client_id);
     if (PERMANENT.has(frame.code)) { item.failed = frame.message; saveOutbox(); renderMessages(); }
+  }
+  if (frame.code === "rate_limited") {
+    // Too fast for the server's limits: the message stays in the outbox and goes out then.
+    const seconds = (frame.details && frame.details.retry_after) || 10;
+    showError(t("You're sending messages too fast. We'll send yours in {seconds} seconds.").replace("{seconds}", seconds));
+    clearTimeout(onError.retry);
+    onError.retry = setTimeout(flushOutbox, seconds * 1000);
+    return;
   }
   showError(frame.message);
 }
