@@ -15,8 +15,12 @@ from tests.fixtures.factories import PASSWORD, World
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Not authenticated by the session cookie: signing in (guarded by its Origin check,
-# below) and the widget's API, which takes the visitor's bearer token only.
-NOT_COOKIE_AUTHENTICATED = re.compile(r"^/api/v1/login$|^/api/widget/")
+# below), a password-reset link (its secret is the credential), the first account of
+# a new installation, and the widget's API, which takes the visitor's bearer token only.
+# (Accepting an invitation is checked: a signed-in browser joins as its user.)
+NOT_COOKIE_AUTHENTICATED = re.compile(
+    r"^/api/v1/login$|^/api/v1/password-reset(/\{secret\})?$|^/api/v1/setup$|^/api/widget/"
+)
 # An id that exists nowhere: with the right header a request gets as far as
 # "not found" or "not valid", and changes nothing.
 ABSENT_ID = "987654321"
