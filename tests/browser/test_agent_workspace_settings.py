@@ -20,12 +20,14 @@ async def test_settings_for_tags_rules_and_canned_responses(
     if getattr(world.server, "backend", "sqlite") != "sqlite":
         pytest.skip("the UI is the same on every backend; one run is enough")
     context, page, errors = await sign_in(browser, world, world.owner.id)
-    await page.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings")
+    settings = f"{world.server.base_url}/inbox/{world.workspace.id}/settings"
+    await page.goto(f"{settings}/tags")
 
     await page.locator("#tag-form input[name=name]").fill("앱 업데이트 필요")
     await page.locator("#tag-form button[type=submit]").click()
     await expect(page.locator("#tag-rows tr")).to_have_count(1)
 
+    await page.goto(f"{settings}/automation")
     form = page.locator("#rule-form")
     await form.locator("#rule-example").click()
     await expect(form.locator("input[name=trigger_attribute]")).to_have_value("app_version")

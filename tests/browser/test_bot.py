@@ -138,14 +138,16 @@ async def test_the_bot_report_turns_an_unanswered_question_into_a_new_faq(
     )
     assert asked.status_code == 201, asked.text
     context, page, errors = await sign_in(browser, world, world.owner.id)
-    await page.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings")
+    settings = f"{world.server.base_url}/inbox/{world.workspace.id}/settings"
+    await page.goto(f"{settings}/bot-report")
     row = page.locator("#unanswered-rows tr", has_text="로또 번호 알려줘")
     await expect(row).to_be_visible()
     await expect(page.locator("#report-summary")).to_contain_text("상담원 연결 1")
-    await row.get_by_role("button", name="FAQ에 추가").click()
+    await page.locator("#bot-report").screenshot(path=str(artifacts / "bot-report-ko.png"))
+    await row.get_by_role("link", name="FAQ에 추가").click()
+    await page.wait_for_url(f"{settings}/faq?*")
     form = page.locator("#faq-form")
     await expect(form.locator("input[name=question]")).to_have_value("로또 번호 알려줘")
     await expect(form.locator("select[name=lang]")).to_have_value("ko")
-    await page.locator("#bot-report").screenshot(path=str(artifacts / "bot-report-ko.png"))
     assert errors == []
     await context.close()

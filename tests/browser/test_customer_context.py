@@ -168,7 +168,8 @@ async def test_admin_sets_up_verification_external_data_and_github(
         pytest.skip("the UI is the same on every backend; one run is enough")
     base = world.server.base_url
     context, page, errors = await sign_in(browser, world, world.owner.id)
-    await page.goto(f"{base}/inbox/{world.workspace.id}/settings")
+    settings = f"{base}/inbox/{world.workspace.id}/settings"
+    await page.goto(f"{settings}/member-verification")
 
     await page.click("#identity-show")
     await expect(page.locator("#identity-secret")).to_have_text(world.workspace.identity_secret)
@@ -176,11 +177,17 @@ async def test_admin_sets_up_verification_external_data_and_github(
     await page.click("#identity-rotate")
     await expect(page.locator("#identity-secret")).not_to_have_text(world.workspace.identity_secret)
 
+    await page.screenshot(
+        path=str(artifacts / "settings-member-verification-ko.png"), full_page=True
+    )
+
     # An internal address is refused with a message; nothing is saved.
+    await page.goto(f"{settings}/external-data")
     await page.fill("#external-form input[name=url]", "https://169.254.169.254/latest")
     await page.click("#external-form button[type=submit]")
     await expect(page.locator("#notice")).to_contain_text("internal address")
 
+    await page.goto(f"{settings}/github")
     await page.fill("#github-form input[name=repo]", "cloudgate/app")
     await page.fill("#github-form input[name=token]", "ghp_abcdefghijklmnop1234")
     # This sandbox has no DNS for api.github.com; skip the address check for the save.
@@ -192,7 +199,6 @@ async def test_admin_sets_up_verification_external_data_and_github(
     finally:
         world.server.settings.outbound.allow_private = False
     assert await page.locator("#github-form input[name=token]").input_value() == ""
-    await page.locator("#identity-card").scroll_into_view_if_needed()
-    await page.screenshot(path=str(artifacts / "settings-customer-context-ko.png"), full_page=True)
+    await page.screenshot(path=str(artifacts / "settings-github-ko.png"), full_page=True)
     await context.close()
     assert errors == []

@@ -33,9 +33,9 @@ async def test_create_team_with_lunch_break_and_reload(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await _sign_in(page, world, world.emails[world.owner.id])
     settings_url = f"{world.server.base_url}/inbox/{world.workspace.id}/settings"
-    await page.goto(settings_url)
+    await page.goto(f"{settings_url}/teams")
     card = page.locator("#teams-card")
-    await expect(card.locator("h2")).to_have_text("팀과 상담 시간")
+    await expect(page.locator("h1")).to_have_text("팀과 상담 시간")
     await expect(card.locator("#team-rows tr")).to_have_count(1)  # the catch-all team
 
     await card.get_by_role("button", name="+ 새 팀").click()
@@ -80,7 +80,8 @@ async def test_create_team_with_lunch_break_and_reload(
     await expect(form.locator("textarea[name=closed_dates]")).to_have_value("2026-12-31")
     await page.screenshot(path=str(artifacts / "settings-teams-reloaded-ko.png"), full_page=True)
 
-    # The email inbox address is saved from the same page.
+    # The email inbox address has its own page.
+    await page.goto(f"{settings_url}/email")
     address = f"help-{world.workspace.id}@mail.sangdam.test"
     await page.locator("#email-inbox-form input[name=address]").fill(address)
     await page.get_by_role("button", name="주소 저장").click()

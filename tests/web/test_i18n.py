@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from sangdam.web.i18n import catalog, negotiate
+from sangdam.web.pages import SETTINGS_SECTIONS
 from tests.fixtures.factories import World
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "sangdam" / "web"
@@ -15,7 +16,9 @@ WEB = Path(__file__).resolve().parents[2] / "src" / "sangdam" / "web"
 
 def _used_texts() -> set[str]:
     texts: set[str] = set()
-    for template in (WEB / "templates").glob("*.html"):
+    for section in SETTINGS_SECTIONS:  # the settings menu's entries and groups
+        texts |= {section.title, section.group}
+    for template in (WEB / "templates").rglob("*.html"):
         texts |= set(re.findall(r'_\("([^"]+)"\)', template.read_text()))
     for script in (WEB / "static").rglob("*.js"):
         source = script.read_text()

@@ -1,4 +1,4 @@
-// Settings: the workspace's tags and its automation rules (rules are JSON, validated by the server).
+// Settings › Automation rules.
 import { el } from "/static/shared.js";
 import { $, api, boot, notice, t } from "/static/inbox/page.js";
 
@@ -9,42 +9,12 @@ const EVENT_LABELS = {
 };
 let tags = [];
 
-// ---- tags ------------------------------------------------------------------------------
-
 async function loadTags() {
   tags = await api("tags");
-  const rows = $("tag-rows");
-  rows.replaceChildren();
-  for (const tag of tags) {
-    const name = el("input", { value: tag.name, maxLength: 50 });
-    name.setAttribute("aria-label", t("Tag"));
-    const color = el("input", { type: "color", value: tag.color });
-    const save = el("button", { type: "button", class: "link", text: t("Save") });
-    const remove = el("button", { type: "button", class: "link danger", text: t("Delete") });
-    save.addEventListener("click", async () => {
-      try { await api(`tags/${tag.id}`, { method: "PUT", body: { name: name.value, color: color.value } }); notice(t("Saved.")); await loadTags(); }
-      catch (error) { notice(error.message, true); }
-    });
-    remove.addEventListener("click", async () => {
-      if (!confirm(`${t("Delete")} ${tag.name}?`)) return;
-      try { await api(`tags/${tag.id}`, { method: "DELETE" }); await loadTags(); } catch (error) { notice(error.message, true); }
-    });
-    rows.append(el("tr", { "data-id": String(tag.id) }, el("td", {}, name), el("td", {}, color), el("td", {}, save, " ", remove)));
-  }
   const select = $("rule-form").trigger_tag;
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "", text: t("Any tag") }), ...tags.map((tag) => el("option", { value: String(tag.id), text: tag.name })));
   select.value = chosen;
-}
-
-async function addTag(event) {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    await api("tags", { method: "POST", body: { name: form.name.value, color: form.color.value } });
-    form.name.value = "";
-    await loadTags();
-  } catch (error) { notice(error.message, true); }
 }
 
 // ---- rules -----------------------------------------------------------------------------
@@ -137,7 +107,6 @@ async function saveRule(event) {
 }
 
 async function main() {
-  $("tag-form").addEventListener("submit", addTag);
   const form = $("rule-form");
   form.addEventListener("submit", saveRule);
   form.event.addEventListener("change", showTriggerFields);

@@ -1,5 +1,5 @@
-// Admin settings: teams (members, auto-assign, caps, no-answer timeout), business hours, Slack,
-// and the workspace's email inbox address.
+// Settings › Teams and business hours: members, auto-assign, caps, no-answer timeout,
+// business hours and Slack per team.
 // Uses the routing REST endpoints; every write carries the session's CSRF token.
 import { el } from "/static/shared.js";
 import { $, api, boot, notice, t } from "/static/inbox/page.js";
@@ -150,23 +150,6 @@ function copyMonday() {
   }
 }
 
-// ---- the email inbox address ---------------------------------------------------------
-
-async function loadEmailInbox() {
-  const inbox = await api("email-inbox");
-  $("email-inbox-form").address.value = inbox ? inbox.address : "";
-}
-
-async function saveEmailInbox(event) {
-  event.preventDefault();
-  try {
-    await api("email-inbox", { method: "PUT", body: { address: $("email-inbox-form").address.value.trim() } });
-    notice(t("Saved."));
-  } catch (error) { notice(error.message, true); }
-}
-
-$("email-inbox-form").addEventListener("submit", saveEmailInbox);
-loadEmailInbox().catch((error) => notice(error.message, true));
 $("add-team").addEventListener("click", () => editTeam(null));
 $("team-form").addEventListener("submit", saveTeam);
 $("team-cancel").addEventListener("click", closeEditor);
