@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from sangdam import domains
 from sangdam.accounts.api import router as accounts_router
@@ -33,10 +36,12 @@ from sangdam.email.api import router as email_router
 from sangdam.integrations.api import router as integrations_router
 from sangdam.jobs.service import run_worker
 from sangdam.kit.errors import SangdamError
-from sangdam.kit.input import clean_text
+from sangdam.kit.input import clean_json, clean_text
 from sangdam.kit.ratelimit import PublicLimits, RateLimiter
 from sangdam.knowledge.api import help_router
 from sangdam.knowledge.api import router as knowledge_router
+from sangdam.members.api import public_router as invitations_router
+from sangdam.members.api import router as members_router
 from sangdam.messages.api import router as messages_router
 from sangdam.notifications import service as notifications
 from sangdam.realtime.api import router as realtime_router
@@ -44,8 +49,10 @@ from sangdam.realtime.service import Realtime
 from sangdam.routing.api import router as routing_router
 from sangdam.routing.tasks import run_sweeper
 from sangdam.tags.api import router as tags_router
+from sangdam.web.pages import error_page
 from sangdam.web.pages import router as pages_router
 from sangdam.widget.api import router as widget_router
+from sangdam.workspaces.api import installation_router
 from sangdam.workspaces.api import router as workspaces_router
 
 log = logging.getLogger(__name__)
@@ -105,6 +112,14 @@ def _validation_message(exc: RequestValidationError) -> str:
     return clean_text("The request is not valid: " + "; ".join(problems) + ".")
 
 
+def _allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
+    allowed: set[str] = set()
+    for route in iter_route_contexts(routes):
+        if route.matches(scope)[0] is not Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or ())
+    return sorted(allowed)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     sangdam = Sangdam(settings)
@@ -138,8 +153,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = _openapi  # type: ignore[method-assign]
 
     @app.exception_handler(SangdamError)
-    async def _sangdam_error(_request: Request, exc: SangdamError) -> JSONResponse:
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=exc.headers)
+    async def _sangdam_error(request: Request, exc: SangdamError) -> Response:
+        if (page := error_page(request, exc.status_code, exc.message)) is not None:
+            return page
+        # Messages may quote the input; what cannot be encoded as UTF-8 is replaced.
+        body = clean_json(exc.as_dict())
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -148,12 +167,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400:
+            # Raised only by the framework, for a body it cannot read: an invalid value
+            # like any other (422, as the schema documents), not a different kind of error.
+            message = "The request body is not JSON text in UTF-8. Send it as JSON."
+            return JSONResponse({"code": "invalid", "message": message}, status_code=422)
+        if exc.status_code == 405:
+            # Each method of a path is its own route; the answer names them all.
+            headers["Allow"] = ", ".join(_allowed_methods(app.routes, request.scope))
         message = "Nothing is at this address." if exc.status_code == 404 else str(exc.detail)
+        if (page := error_page(request, exc.status_code, message)) is not None:
+            return page
         return JSONResponse(
             {"code": "not_found" if exc.status_code == 404 else "http_error", "message": message},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(IntegrityError)
@@ -169,7 +199,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (
         accounts_router,
+        installation_router,
         workspaces_router,
+        members_router,
+        invitations_router,
         conversations_router,
         messages_router,
         contacts_router,

@@ -45,6 +45,13 @@ class RealtimeSettings(BaseModel):
     idle_timeout_seconds: float = 75.0
     # A socket that hasn't authenticated by then is closed.
     auth_timeout_seconds: float = 10.0
+    # Conversations one widget ``hello`` may name: a visitor has a handful open; more is
+    # a probe that would make one frame cost thousands of rows.
+    max_hello_conversations: int = 100
+    # An open agent socket re-checks its sign-in (session, token, membership) before a
+    # command or heartbeat answer at most this often; sign-outs, password changes and
+    # revoked tokens also close sockets at once through the broker.
+    credential_recheck_seconds: float = 5.0
 
 
 class SecuritySettings(BaseModel):
@@ -111,6 +118,12 @@ class RateLimitSettings(BaseModel):
     # Inbound emails from one sender address per hour: a customer writes a few; a loop
     # between two autoresponders writes hundreds.
     emails_per_sender_per_hour: int = 60
+    # Account links from one address per hour: first-run setup, accepting invitations,
+    # asking for and using password-reset links. A person needs a handful; guessing
+    # links or mailing a stranger again and again needs many.
+    account_actions_per_address_per_hour: int = 30
+    # "Forgot password" emails to one address per hour, so the form can't flood anyone.
+    reset_emails_per_address_per_hour: int = 3
     # Inbound emails per workspace per minute.
     emails_per_workspace_per_minute: int = 300
 
@@ -119,6 +132,10 @@ class OutboundSettings(BaseModel):
     # Calls to admin-configured URLs (Slack, webhooks) may not reach internal
     # addresses (SSRF); turn on only for a trusted on-premises setup.
     allow_private: bool = False
+    # How long a Slack post or webhook call may take. A call that times out is retried,
+    # and if the receiver had taken it after all, Slack shows it twice (webhooks can drop
+    # the repeat by X-Sangdam-Delivery); Slack sometimes answers after 10 s, rarely 30.
+    post_timeout_seconds: float = 30.0
     # Background jobs look for work this often when idle.
     job_poll_seconds: float = 1.0
 

@@ -24,6 +24,7 @@ from sangdam.inboxes.models import ChannelType
 from sangdam.integrations import models as _integrations_models
 from sangdam.jobs import models as _jobs_models
 from sangdam.knowledge import models as _knowledge_models
+from sangdam.members import models as _members_models
 from sangdam.messages import models as _messages_models
 from sangdam.reactions.schemas import (
     AttributesChanged,
@@ -56,6 +57,7 @@ MODELS = (
     _integrations_models,
     _jobs_models,
     _knowledge_models,
+    _members_models,
     _messages_models,
     _routing_models,
     _tags_models,

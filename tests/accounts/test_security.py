@@ -84,7 +84,7 @@ async def test_password_change_with_a_wrong_current_password_is_refused(world: W
         json={"current_password": "not-the-password", "new_password": "taken-over-password"},
         headers=login.headers(),
     )
-    assert refused.status_code == 401 and refused.json()["code"] == "bad_credentials"
+    assert refused.status_code == 403 and refused.json()["code"] == "bad_credentials"
     # Nothing changed: both sessions go on, the old password still signs in, the new doesn't.
     assert (await login.client.get("/api/v1/me")).status_code == 200
     assert (await other.client.get("/api/v1/me")).status_code == 200

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.accounts.models import LoginFailure, TrustedDevice, User, WebSession
+from sangdam.accounts.models import (
+    LoginFailure,
+    PasswordReset,
+    TrustedDevice,
+    User,
+    UserAvatar,
+    WebSession,
+)
+from sangdam.workspaces.models import Agent
 
 
 class AccountRepository:
@@ -63,5 +71,40 @@ class AccountRepository:
         row = (await self.session.execute(stmt)).first()
         return None if row is None else (row[0], row[1])
 
-    async def delete_session(self, token_hash: str) -> None:
-        await self.session.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
+    async def delete_session(self, token_hash: str) -> int | None:
+        """Delete a browser session; returns its id (None if there was none)."""
+        stmt = delete(WebSession).where(WebSession.token_hash == token_hash)
+        return (await self.session.execute(stmt.returning(WebSession.id))).scalar()
+
+    async def open_resets(self, user_id: int) -> list[PasswordReset]:
+        stmt = select(PasswordReset).where(
+            PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    def add_reset(self, reset: PasswordReset) -> None:
+        self.session.add(reset)
+
+    async def reset_by_hash(self, token_hash: str) -> PasswordReset | None:
+        stmt = select(PasswordReset).where(PasswordReset.token_hash == token_hash)
+        return (await self.session.execute(stmt.with_for_update())).scalar()
+
+    async def avatar(self, user_id: int) -> UserAvatar | None:
+        return await self.session.get(UserAvatar, user_id)
+
+    def add_avatar(self, avatar: UserAvatar) -> None:
+        self.session.add(avatar)
+
+    async def user_count(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(User))).scalar_one())
+
+    async def rename_memberships(self, user_id: int, previous: str, name: str) -> None:
+        """Display names that were the user's name follow the new one (users are global;
+        memberships keep a name per workspace)."""
+        stmt = (
+            update(Agent)
+            .where(Agent.user_id == user_id, Agent.display_name == previous)
+            .values(display_name=name)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)

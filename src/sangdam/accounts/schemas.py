@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sangdam.kit.input import Input, Text, Verbatim
 
-class LoginIn(BaseModel):
+
+class LoginIn(Input):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1000)
+    email: Text = Field(max_length=320)
+    password: Verbatim = Field(max_length=1000)
 
 
 class MembershipOut(BaseModel):
@@ -25,12 +27,27 @@ class MeOut(BaseModel):
     workspaces: list[MembershipOut]
 
 
-class LocaleIn(BaseModel):
+class LocaleIn(Input):
     model_config = ConfigDict(extra="forbid")
-    locale: str
+    locale: Text = Field(max_length=35)
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(Input):
     model_config = ConfigDict(extra="forbid")
-    current_password: str = Field(max_length=1000)
-    new_password: str = Field(max_length=1000)
+    current_password: Verbatim = Field(max_length=1000)
+    new_password: Verbatim = Field(max_length=1000)
+
+
+class ProfileIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    name: Text = Field(max_length=200)
+
+
+class ResetRequestIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    email: Text = Field(max_length=320)
+
+
+class ResetIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    password: Verbatim = Field(max_length=1000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import math
 import re
 import secrets
@@ -12,14 +13,29 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
-from sangdam.accounts.models import LoginFailure, TrustedDevice, User, WebSession
+from sangdam.accounts.models import (
+    LoginFailure,
+    PasswordReset,
+    TrustedDevice,
+    User,
+    UserAvatar,
+    WebSession,
+)
 from sangdam.accounts.repository import AccountRepository
 from sangdam.config import SecuritySettings
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest, TooManyRequests, Unauthorized
+from sangdam.events.service import credentials_ended
+from sangdam.jobs.service import enqueue
+from sangdam.kit.errors import (
+    BadRequest,
+    Forbidden,
+    PayloadTooLarge,
+    TooManyRequests,
+)
 from sangdam.kit.secrets import hash_token, new_token
 
 _hasher = PasswordHasher()
@@ -216,18 +232,161 @@ async def resolve_session(session: AsyncSession, token: str) -> tuple[User, WebS
 
 
 async def end_session(session: AsyncSession, token: str) -> None:
-    await AccountRepository(session).delete_session(hash_token(token))
+    web_session_id = await AccountRepository(session).delete_session(hash_token(token))
+    if web_session_id is not None:
+        # Its open inbox sockets close too, on every process, once this commits.
+        credentials_ended(session, web_session_id=web_session_id)
 
 
 async def change_password(session: AsyncSession, user: User, *, current: str, new: str) -> None:
     """Change a password and sign out every session minted before it."""
     if not _verify(user.password_hash, current):
-        raise Unauthorized("The current password is not right.", code="bad_credentials")
+        # 403, not 401: the session is fine (a 401 sends the inbox to the sign-in page).
+        raise Forbidden("The current password is not right.", code="bad_credentials")
     user.password_hash = hash_new_password(new, user_inputs=(user.email, user.name))
     user.auth_version += 1
+    credentials_ended(session, user_id=user.id)
 
 
 async def set_locale(user: User, locale: str) -> None:
     if locale not in LOCALES:
         raise BadRequest(f"Choose one of the languages: {', '.join(LOCALES)}.")
     user.locale = locale
+    user.locale_chosen = True
+
+
+def follow_browser_locale(user: User, browser_locale: str) -> None:
+    """At sign-in: until the person picks a language, the inbox speaks their browser's."""
+    if not user.locale_chosen and browser_locale in LOCALES:
+        user.locale = browser_locale
+
+
+# ---- forgotten passwords ------------------------------------------------------------------
+
+PASSWORD_RESET_EMAIL = "accounts.password_reset_email"  # noqa: S105 (a job kind)
+# Long enough to find the email, short enough that an old inbox doesn't hold a live key.
+RESET_MINUTES = 60
+
+
+def reset_link(base_url: str, secret: str) -> str:
+    return f"{base_url}/reset-password/{secret}"
+
+
+async def issue_password_reset(session: AsyncSession, user: User, base_url: str) -> str:
+    """A one-time link to set a new password; every older link of the user stops working."""
+    repository = AccountRepository(session)
+    now = utcnow()
+    for earlier in await repository.open_resets(user.id):
+        earlier.used_at = now
+    secret = new_token("sdr")
+    repository.add_reset(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=hash_token(secret),
+            expires_at=now + dt.timedelta(minutes=RESET_MINUTES),
+        )
+    )
+    await session.flush()
+    return reset_link(base_url, secret)
+
+
+async def request_password_reset(
+    session: AsyncSession, email: str, *, base_url: str, email_sending: bool
+) -> None:
+    """"Forgot password": mail a link if the address has an account.
+
+    Says nothing about whether it has one (the caller answers the same either way), so
+    the form can't be used to find out who has an account.
+    """
+    try:
+        address = normalise_email(email)
+    except BadRequest:
+        return
+    user = await AccountRepository(session).user_by_email(address)
+    if user is None or not email_sending:
+        return
+    link = await issue_password_reset(session, user, base_url)
+    # The secret lives only until the job ends (jobs.service.without_secrets).
+    payload = {"user_id": user.id, "secret_link": link}
+    enqueue(session, PASSWORD_RESET_EMAIL, payload, workspace_id=None)
+
+
+async def reset_password(session: AsyncSession, secret: str, new_password: str) -> User:
+    """Use a reset link: set the password, end every session, and spend the link."""
+    repository = AccountRepository(session)
+    reset = await repository.reset_by_hash(hash_token(secret))
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        raise BadRequest(
+            "This link to reset your password is no longer valid (links work once, for "
+            f"{RESET_MINUTES} minutes). Ask for a new one.",
+            code="reset_invalid",
+        )
+    user = await repository.user_by_id(reset.user_id)
+    assert user is not None
+    user.password_hash = hash_new_password(new_password, user_inputs=(user.email, user.name))
+    user.auth_version += 1
+    reset.used_at = utcnow()
+    # Whoever knew the old password is signed out everywhere, sockets included.
+    credentials_ended(session, user_id=user.id)
+    return user
+
+
+# ---- your own profile ---------------------------------------------------------------------
+
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_PIXELS = 128
+
+
+def set_name(user: User, name: str) -> None:
+    name = " ".join(name.split())
+    if not name:
+        raise BadRequest("Your name can't be empty.", code="name_required")
+    user.name = name[:200]
+
+
+async def set_avatar(session: AsyncSession, user: User, upload: bytes) -> None:
+    """Store a picture as a small square PNG made from its pixels only: whatever else the
+    upload carried (EXIF with GPS, scripts in an SVG, trailing data) is not kept."""
+    png = avatar_png(upload)
+    repository = AccountRepository(session)
+    avatar = await repository.avatar(user.id)
+    if avatar is None:
+        repository.add_avatar(UserAvatar(user_id=user.id, png=png))
+    else:
+        avatar.png, avatar.updated_at = png, utcnow()
+
+
+def avatar_png(upload: bytes) -> bytes:
+    if len(upload) > AVATAR_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"The picture is larger than {AVATAR_MAX_BYTES // (1024 * 1024)} MB; choose a "
+            "smaller one.",
+            code="avatar_too_large",
+        )
+    try:
+        with Image.open(io.BytesIO(upload), formats=("PNG", "JPEG", "GIF", "WEBP")) as image:
+            image.load()
+            picture = ImageOps.exif_transpose(image).convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise BadRequest(
+            "That file is not a picture Sangdam can read: use a PNG, JPEG, GIF or WebP.",
+            code="avatar_unreadable",
+        ) from None
+    square = ImageOps.fit(picture, (AVATAR_PIXELS, AVATAR_PIXELS))
+    out = io.BytesIO()
+    square.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+async def set_profile_name(session: AsyncSession, user: User, name: str) -> None:
+    """Rename yourself; your memberships' display names follow unless a workspace gave
+    you another one."""
+    previous = user.name
+    set_name(user, name)
+    await AccountRepository(session).rename_memberships(user.id, previous, user.name)
+
+
+async def remove_avatar(session: AsyncSession, user: User) -> None:
+    avatar = await AccountRepository(session).avatar(user.id)
+    if avatar is not None:
+        await session.delete(avatar)

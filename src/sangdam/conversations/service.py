@@ -20,8 +20,13 @@ from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
 from sangdam.kit.errors import BadRequest
-from sangdam.messages.models import Message
-from sangdam.messages.service import emit_conversation_updated, send_as_contact, validate_body
+from sangdam.messages.models import Message, MessageKind, SenderType
+from sangdam.messages.service import (
+    emit_conversation_updated,
+    send_as_contact,
+    send_message,
+    validate_body,
+)
 from sangdam.reactions.schemas import (
     ConversationAssigned,
     ConversationResolved,
@@ -30,7 +35,11 @@ from sangdam.reactions.schemas import (
 from sangdam.reactions.service import react
 from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
+from sangdam.workspaces.service import require_active
 
+# Stored with a resolved conversation (English, like every stored text); people see it
+# in their language through ``content.activity``.
+ENDED_LINE = "This conversation has ended."
 
 async def start_conversation(
     session: AsyncSession,
@@ -143,6 +152,22 @@ async def set_status(
     conversation, contact = await load(session, workspace_id, conversation_id, for_update=True)
     if conversation.status == status.value:
         return conversation
+    if status == Status.RESOLVED:
+        # The customer sees that the chat ended: a system line the widget shows in their
+        # language (by ``content.activity``), with "write again" in place of the composer.
+        await send_message(
+            session,
+            conversation,
+            contact,
+            sender_type=SenderType.SYSTEM,
+            sender_id=None,
+            sender_name="",
+            body=ENDED_LINE,
+            client_id=None,
+            max_chars=len(ENDED_LINE),
+            kind=MessageKind.ACTIVITY,
+            content={"activity": "resolved"},
+        )
     conversation.status = status.value
     conversation.version += 1
     conversation.resolved_at = utcnow() if status == Status.RESOLVED else None
@@ -170,6 +195,8 @@ async def assign(
     agent = (
         await AgentRepository(session, workspace_id).get(agent_id) if agent_id is not None else None
     )
+    if agent is not None:
+        require_active(agent)
     if conversation.assignee_id == agent_id:
         return conversation
     previous = conversation.assignee_id

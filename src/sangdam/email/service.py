@@ -33,7 +33,8 @@ from typing import Any
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.accounts.service import normalise_email
+from sangdam.accounts.models import User
+from sangdam.accounts.service import RESET_MINUTES, normalise_email
 from sangdam.config import EmailSettings, Settings
 from sangdam.contacts.models import Contact
 from sangdam.contacts.repository import ContactRepository
@@ -50,6 +51,9 @@ from sangdam.email.repository import (
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.jobs.service import enqueue
 from sangdam.kit.errors import BadRequest, Conflict, SangdamError
+from sangdam.kit.input import clean_text, has_unstorable
+from sangdam.kit.secrets import hash_token
+from sangdam.members.models import Invitation
 from sangdam.messages import service as messages
 from sangdam.messages.models import Message
 from sangdam.routing import service as routing
@@ -309,6 +313,80 @@ async def prepare_offline_notice(
     return Outgoing(mime, addresses)
 
 
+# ---- outgoing: invitations and password resets -------------------------------------------
+
+
+def _system_email(
+    settings: Settings, *, to: str, subject: str, lines: list[str], message_id: str
+) -> Outgoing:
+    """A short automatic email from Sangdam itself (not from a conversation)."""
+    mime = MimeMessage(policy=policy.SMTP)
+    mime["From"] = Address(display_name="Sangdam", addr_spec=settings.email.from_address)
+    mime["To"] = to
+    mime["Subject"] = subject
+    # The same for every attempt of the job, so a retry is recognised as the same email.
+    mime["Message-ID"] = f"<{message_id}@{settings.email.domain}>"
+    mime["Auto-Submitted"] = "auto-generated"
+    mime.set_content("\n".join(lines), charset="utf-8")
+    return Outgoing(mime, [to])
+
+
+async def prepare_invitation(
+    session: AsyncSession, settings: Settings, invitation_id: int, inviter: str, link: str
+) -> Outgoing | None:
+    """The invitation email, or None when it was accepted or revoked meanwhile."""
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at:
+        return None
+    workspace = await session.get(Workspace, invitation.workspace_id)
+    if workspace is None or not mailable(invitation.email):
+        return None
+    _ = translator("en" if workspace.default_locale == "en" else "ko")
+    days = round((invitation.expires_at - invitation.sent_at).total_seconds() / 86400)
+    return _system_email(
+        settings,
+        to=invitation.email,
+        subject=_("{inviter} invited you to {workspace} on Sangdam").format(
+            inviter=inviter, workspace=workspace.name
+        ),
+        lines=[
+            _("{inviter} invited you to answer customers with the {workspace} team.").format(
+                inviter=inviter, workspace=workspace.name
+            ),
+            "",
+            _("Accept the invitation: {link}").format(link=link),
+            "",
+            _("The link works once and expires in {days} days.").format(days=days),
+        ],
+        message_id=f"invitation.{invitation.id}.{invitation.send_count}",
+    )
+
+
+async def prepare_password_reset(
+    session: AsyncSession, settings: Settings, user_id: int, link: str
+) -> Outgoing | None:
+    user = await session.get(User, user_id)
+    if user is None or not mailable(user.email):
+        return None
+    _ = translator("en" if user.locale == "en" else "ko")
+    return _system_email(
+        settings,
+        to=user.email,
+        subject=_("Set a new Sangdam password"),
+        lines=[
+            _("Someone (we hope you) asked to set a new password for {email}.").format(
+                email=user.email
+            ),
+            "",
+            _("Set a new password: {link}").format(link=link),
+            "",
+            _("The link works once, for {minutes} minutes. If you did not ask, ignore this "
+              "email: your password stays as it is.").format(minutes=RESET_MINUTES),
+        ],
+        message_id=f"reset.{hash_token(link)[:32]}",
+    )
+
+
 # ---- the workspace's email inbox -------------------------------------------------------
 
 
@@ -461,7 +539,7 @@ def parse_inbound(raw: bytes) -> InboundEmail:
         raise InboundRejected("550 5.6.0 The email needs exactly one sender in its From header.")
     name, address = addresses[0]
     sender = address.strip().lower()
-    if not mailable(sender):
+    if not mailable(sender) or has_unstorable(sender):
         raise InboundRejected("550 5.6.0 The sender's address is not valid.")
     body = mail.get_body(preferencelist=("plain", "html"))
     if body is None:
@@ -477,7 +555,8 @@ def parse_inbound(raw: bytes) -> InboundEmail:
     text = strip_quoted(content)
     if not text:
         raise InboundRejected("550 5.6.0 The email has no new text, only quoted lines.")
-    rfc_id = normalise_message_id(message_id) if message_id_ok(message_id) else ""
+    usable = message_id_ok(message_id) and not has_unstorable(message_id)
+    rfc_id = normalise_message_id(message_id) if usable else ""
     if not rfc_id:
         # Without a Message-ID the content itself tells a repeated delivery.
         rfc_id = "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -485,10 +564,11 @@ def parse_inbound(raw: bytes) -> InboundEmail:
     return InboundEmail(
         rfc_message_id=rfc_id,
         sender=sender,
-        sender_name=" ".join(name.split())[:200],
-        subject=subject,
-        text=text,
-        answers=list(dict.fromkeys(answers)),
+        # Raw 8-bit headers decode to lone surrogates: the text rule, as for every entry.
+        sender_name=clean_text(" ".join(name.split())[:200]),
+        subject=clean_text(subject),
+        text=clean_text(text),
+        answers=[a for a in dict.fromkeys(answers) if not has_unstorable(a)],
     )
 
 

@@ -16,12 +16,14 @@ from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.exc import IntegrityError
 
+from sangdam.accounts.service import PASSWORD_RESET_EMAIL
 from sangdam.config import Settings
 from sangdam.db import Database
 from sangdam.email import service
 from sangdam.jobs.service import handler
 from sangdam.kit.errors import TooManyRequests
 from sangdam.kit.ratelimit import PublicLimits
+from sangdam.members.service import INVITATION_EMAIL
 from sangdam.notifications.service import OFFLINE_MESSAGE_EMAIL
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,34 @@ async def send_offline_notice(db: Database, payload: dict[str, Any]) -> None:
     async with db.read() as session:
         outgoing = await service.prepare_offline_notice(
             session, db.settings, int(payload["workspace_id"]), int(payload["conversation_id"])
+        )
+    if outgoing is not None:
+        await service.deliver(db.settings.email, outgoing)
+
+
+@handler(INVITATION_EMAIL)
+async def send_invitation(db: Database, payload: dict[str, Any]) -> None:
+    if not db.settings.email.sending or "secret_link" not in payload:
+        return
+    async with db.read() as session:
+        outgoing = await service.prepare_invitation(
+            session,
+            db.settings,
+            int(payload["invitation_id"]),
+            str(payload.get("inviter") or ""),
+            str(payload["secret_link"]),
+        )
+    if outgoing is not None:
+        await service.deliver(db.settings.email, outgoing)
+
+
+@handler(PASSWORD_RESET_EMAIL)
+async def send_password_reset(db: Database, payload: dict[str, Any]) -> None:
+    if not db.settings.email.sending or "secret_link" not in payload:
+        return
+    async with db.read() as session:
+        outgoing = await service.prepare_password_reset(
+            session, db.settings, int(payload["user_id"]), str(payload["secret_link"])
         )
     if outgoing is not None:
         await service.deliver(db.settings.email, outgoing)

@@ -50,6 +50,12 @@ def enqueue(
     return job
 
 
+def without_secrets(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload's keys that start with ``secret_`` (a link's one-time secret that an email
+    must carry) live only until the job ends; the finished row keeps the rest."""
+    return {key: value for key, value in payload.items() if not key.startswith("secret_")}
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(BACKOFF_CAP_SECONDS, 2**attempts))
 
@@ -102,10 +108,12 @@ async def run_one(db: Database) -> bool:
             row.status = JobStatus.DONE.value
             row.done_at = utcnow()
             row.last_error = None
+            row.payload = without_secrets(row.payload)
         else:
             row.last_error = error
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = JobStatus.FAILED.value
+                row.payload = without_secrets(row.payload)
             else:
                 row.status = JobStatus.PENDING.value
                 row.run_at = utcnow() + backoff(row.attempts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from sangdam.routing.models import AssignmentEvent, Availability, Team
 from sangdam.routing.repository import RoutingRepository
 from sangdam.routing.schemas import DAYS, BusinessHours
 from sangdam.workspaces.models import Agent
+from sangdam.workspaces.service import require_active
 
 # Why a conversation went to whom, by key: the English text is stored (and returned by the
 # API as ``reason``); the key and its values go along so the inbox can say it in Korean.
@@ -42,6 +44,7 @@ REASONS = {
     "went_offline": "{name} went offline",
     "no_answer": "no answer within {minutes} min",
     "disconnected": "{name} disconnected",
+    "deactivated": "{name} was deactivated",
     "transferred": "transferred to {team} by {name}",
     "rule": "automation rule “{rule}”",
 }
@@ -77,6 +80,7 @@ QUEUE_UPDATE_LIMIT = 200
 def is_present(agent: Agent, now: dt.datetime) -> bool:
     return (
         agent.availability == Availability.ONLINE.value
+        and agent.deactivated_at is None
         and agent.presence_seen_at is not None
         and agent.presence_seen_at > now - PRESENCE_GRACE
     )
@@ -205,6 +209,7 @@ async def assign_to(
     reason: Reason,
 ) -> None:
     """Give a conversation to ``agent`` for a reason other than a person's click (a rule)."""
+    require_active(agent)
     previous = conversation.assignee_id
     await _assign(session, conversation, agent, None, contact, kind="manual", reason=reason)
     await capacity_freed(session, conversation.workspace_id, previous)
@@ -388,17 +393,42 @@ async def queue_info(session: AsyncSession, conversation: Conversation) -> tuple
     return position, (await _estimator(repository, team))(position)
 
 
+def seconds_per_place(pickups: list[tuple[dt.datetime, dt.datetime]]) -> float | None:
+    """How long the team takes to move the line on by one place, from recent pickups
+    ((queued_at, assigned_at), oldest first), or None without history.
+
+    Each pickup counts only the time it spent first in line: from the pickup before it
+    (or its own queueing, if later) to its own. A whole wait would count every place a
+    customer waited behind others again for every place ahead of the next customer, so
+    the estimate would grow as the line moved forward.
+    """
+    if not pickups:
+        return None
+    if len(pickups) == 1:
+        queued, assigned = pickups[0]
+        return max(0.0, (assigned - queued).total_seconds())
+    at_front = [
+        max(0.0, (assigned - max(queued, previous)).total_seconds())
+        for (_, previous), (queued, assigned) in itertools.pairwise(pickups)
+    ]
+    return sum(at_front) / len(at_front)
+
+
 async def _estimator(repository: RoutingRepository, team: Team):  # type: ignore[no-untyped-def]
-    """Minutes until a person picks up, from the team's recent waits and who is present."""
-    waits = await repository.recent_waits(team.id)
-    per_slot = (sum(waits) / len(waits)) if waits else DEFAULT_WAIT_SECONDS
-    now = utcnow()
-    present = sum(
-        1 for a in await repository.agents(await repository.member_ids(team)) if is_present(a, now)
-    )
+    """Minutes until a person picks up, from how fast the team's line moved lately (its
+    pace already counts everyone who answered), or a default split over who is present."""
+    per_place = seconds_per_place(await repository.recent_pickups(team.id))
+    if per_place is None:
+        now = utcnow()
+        present = sum(
+            1
+            for a in await repository.agents(await repository.member_ids(team))
+            if is_present(a, now)
+        )
+        per_place = DEFAULT_WAIT_SECONDS / max(1, present)
 
     def minutes(position: int) -> int:
-        return max(1, math.ceil(position * per_slot / max(1, present) / 60))
+        return max(1, math.ceil(position * per_place / 60))
 
     return minutes
 

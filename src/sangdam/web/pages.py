@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -15,14 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.models import User
+from sangdam.accounts.repository import AccountRepository
 from sangdam.accounts.service import resolve_session
 from sangdam.auth.dependencies import SESSION_COOKIE, Session, sangdam
-from sangdam.errors import NotFound
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
+from sangdam.kit.errors import NotFound, SangdamError
+from sangdam.kit.input import Id, Verbatim
+from sangdam.members.service import open_invitation
 from sangdam.web.i18n import catalog, negotiate, translator
 from sangdam.workspaces.models import Agent, Workspace
-from sangdam.workspaces.repository import memberships
+from sangdam.workspaces.repository import InstallationRepository, memberships
 from sangdam.workspaces.service import ADMIN_ROLES
 
 WEB = Path(__file__).parent
@@ -50,8 +54,45 @@ def render_page(request: Request, name: str, locale: str, csp: str, **context: A
     return response
 
 
+# ---- errors on pages: a page saying what happened, never the API's JSON ------------------
+
+_ERROR_TEXTS = {
+    403: (
+        "You can't open this page",
+        "Ask an owner or admin of the workspace if you need it.",
+    ),
+    404: (
+        "This page does not exist",
+        "The address may be mistyped, or the page is gone or not yours to see.",
+    ),
+}
+_OTHER_ERROR = ("Something went wrong", "Go back and try again.")
+
+
+def error_page(request: Request, status_code: int, message: str) -> HTMLResponse | None:
+    """An error as a page for a browser that asked for one (not under /api/), else None."""
+    path = request.url.path
+    if path.startswith(("/api/", "/ws/", "/static/")):
+        return None
+    if "text/html" not in request.headers.get("accept", ""):
+        return None
+    locale = negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+    title, advice = _ERROR_TEXTS.get(status_code, _OTHER_ERROR)
+    messages = catalog(locale)
+    # The server's own message when the catalogs have it (ids in it make most unique).
+    said = messages.get(message, message if locale == "en" else None)
+    _ = translator(locale)
+    response = render_page(
+        request, "error.html", locale, APP_CSP, title=_(title), message=said or _(advice)
+    )
+    response.status_code = status_code
+    return response
+
+
 @router.get("/")
-async def home() -> RedirectResponse:
+async def home(session: Session) -> RedirectResponse:
+    if await _needs_setup(session):
+        return RedirectResponse("/setup", status_code=303)
     return RedirectResponse("/inbox", status_code=303)
 
 
@@ -61,9 +102,94 @@ async def favicon() -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, lang: str | None = None) -> HTMLResponse:
+async def login_page(request: Request, session: Session, lang: str | None = None) -> Response:
+    if await _needs_setup(session):
+        # Nobody can sign in to an empty installation: its first visitor sets it up.
+        return RedirectResponse("/setup", status_code=303)
     locale = negotiate(request.headers.get("accept-language"), lang)
     return render_page(request, "login.html", locale, APP_CSP)
+
+
+# ---- before the inbox: first-run setup, invitations, forgotten passwords ------------------
+
+
+async def _needs_setup(session: AsyncSession) -> bool:
+    return await InstallationRepository(session).user_count() == 0
+
+
+def _account_page(
+    request: Request, template: str, lang: str | None, csrf_token: str | None = None, **context: Any
+) -> HTMLResponse:
+    locale = negotiate(request.headers.get("accept-language"), lang)
+    bootstrap = {"locale": locale, "csrfToken": csrf_token, "messages": catalog(locale)}
+    return render_page(
+        request,
+        f"account/{template}",
+        locale,
+        APP_CSP,
+        bootstrap=json.dumps(bootstrap, ensure_ascii=False),
+        **context,
+    )
+
+
+# Time zones offered at setup: the IANA areas people live in (not Etc/ or legacy names).
+_AREAS = {"Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+TIMEZONES = sorted(
+    {zone for zone in available_timezones() if zone.split("/")[0] in _AREAS} | {"Asia/Seoul"}
+)
+
+
+@router.get("/setup", response_class=HTMLResponse)
+async def setup_page(request: Request, session: Session, lang: str | None = None) -> Response:
+    """The first visitor of an empty installation creates its workspace and owner."""
+    if not await _needs_setup(session):
+        return RedirectResponse("/login", status_code=303)
+    return _account_page(request, "setup.html", lang, timezones=TIMEZONES)
+
+
+ROLE_LABELS = {"owner": "Owner", "admin": "Admin", "agent": "Agent"}
+
+
+@router.get("/invite/{secret}", response_class=HTMLResponse)
+async def invitation_page(
+    request: Request, session: Session, secret: Verbatim, lang: str | None = None
+) -> Response:
+    """An invitation link: who invites you to what, and the form to accept."""
+    found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    locale = negotiate(request.headers.get("accept-language"), lang)
+    try:
+        invitation, workspace = await open_invitation(session, secret)
+    except SangdamError as exc:
+        response = _account_page(
+            request, "invitation.html", lang, problem=translator(locale)(exc.message)
+        )
+        response.status_code = exc.status_code
+        return response
+    has_account = await AccountRepository(session).user_by_email(invitation.email) is not None
+    return _account_page(
+        request,
+        "invitation.html",
+        lang,
+        csrf_token=found[1].csrf_token if found else None,
+        problem=None,
+        secret=secret,
+        workspace_name=workspace.name,
+        email=invitation.email,
+        role_label=ROLE_LABELS.get(invitation.role, invitation.role),
+        has_account=has_account,
+        signed_in_as_invitee=found is not None and found[0].email == invitation.email,
+        next_url=f"/invite/{secret}",
+    )
+
+
+@router.get("/forgot-password", response_class=HTMLResponse)
+async def forgot_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    return _account_page(request, "forgot.html", lang)
+
+
+@router.get("/reset-password/{secret}", response_class=HTMLResponse)
+async def reset_page(request: Request, secret: Verbatim, lang: str | None = None) -> HTMLResponse:
+    return _account_page(request, "reset.html", lang, secret=secret)
 
 
 @router.get("/inbox")
@@ -73,7 +199,11 @@ async def inbox_redirect(request: Request, session: Session) -> Response:
         return RedirectResponse("/login", status_code=303)
     workspaces = await memberships(session, found[0].id)
     if not workspaces:
-        return HTMLResponse("You are not an agent of any workspace yet.", status_code=403)
+        response = _account_page(
+            request, "no_workspace.html", found[0].locale, csrf_token=found[1].csrf_token
+        )
+        response.status_code = 403
+        return response
     return RedirectResponse(f"/inbox/{workspaces[0][1].id}", status_code=303)
 
 
@@ -150,7 +280,7 @@ async def _workspace_page(
 
 
 @router.get("/inbox/{workspace_id}", response_class=HTMLResponse)
-async def inbox_page(request: Request, session: Session, workspace_id: int) -> Response:
+async def inbox_page(request: Request, session: Session, workspace_id: Id) -> Response:
     def data(viewer: _Viewer) -> dict[str, Any]:
         return {
             "workspaceName": viewer.workspace.name,
@@ -174,7 +304,7 @@ async def inbox_page(request: Request, session: Session, workspace_id: int) -> R
 @router.get("/inbox/{workspace_id}/customers", response_class=HTMLResponse)
 @router.get("/inbox/{workspace_id}/customers/{contact_id}", response_class=HTMLResponse)
 async def customers_page(
-    request: Request, session: Session, workspace_id: int, contact_id: int | None = None
+    request: Request, session: Session, workspace_id: Id, contact_id: Id | None = None
 ) -> Response:
     """The customer list and customer page; the data comes from the contacts API."""
     return await _workspace_page(
@@ -183,6 +313,36 @@ async def customers_page(
         workspace_id,
         "customers.html",
         lambda viewer: {"contactId": contact_id},
+    )
+
+
+@router.get("/inbox/{workspace_id}/profile", response_class=HTMLResponse)
+async def profile_page(request: Request, session: Session, workspace_id: Id) -> Response:
+    """Your name, picture, language and password."""
+
+    def data(viewer: _Viewer) -> dict[str, Any]:
+        return {
+            "user": {
+                "id": viewer.user.id,
+                "name": viewer.user.name,
+                "email": viewer.user.email,
+                "locale": viewer.user.locale,
+            }
+        }
+
+    return await _workspace_page(request, session, workspace_id, "profile.html", data)
+
+
+@router.get("/inbox/{workspace_id}/welcome", response_class=HTMLResponse)
+async def welcome_page(request: Request, session: Session, workspace_id: Id) -> Response:
+    """A new workspace's first steps: the widget, teammates, business hours, the FAQ."""
+    base_url = sangdam(request).settings.base_url
+    return await _workspace_page(
+        request,
+        session,
+        workspace_id,
+        "welcome.html",
+        lambda viewer: {"baseUrl": base_url, "role": viewer.agent.role},
     )
 
 
@@ -284,7 +444,7 @@ async def _settings_page(
 
 
 @router.get("/inbox/{workspace_id}/settings", response_class=HTMLResponse)
-async def settings_index(request: Request, session: Session, workspace_id: int) -> Response:
+async def settings_index(request: Request, session: Session, workspace_id: Id) -> Response:
     """Admins go to the first section; an agent sees which sections are theirs."""
     viewer = await _viewer(request, session, workspace_id)
     if not isinstance(viewer, _Viewer):
@@ -297,7 +457,7 @@ async def settings_index(request: Request, session: Session, workspace_id: int) 
 
 @router.get("/inbox/{workspace_id}/settings/{slug}", response_class=HTMLResponse)
 async def settings_section(
-    request: Request, session: Session, workspace_id: int, slug: str
+    request: Request, session: Session, workspace_id: Id, slug: str
 ) -> Response:
     section = _SECTIONS_BY_SLUG.get(slug)
     if section is None or not section.exists:
@@ -316,7 +476,7 @@ async def widget_loader() -> FileResponse:
 
 @router.get("/widget/frame", response_class=HTMLResponse)
 async def widget_frame(
-    request: Request, session: Session, key: str, lang: str | None = None
+    request: Request, session: Session, key: Verbatim, lang: str | None = None
 ) -> Response:
     inbox = await inbox_by_public_key(session, key)
     if inbox is None:
@@ -334,7 +494,7 @@ async def widget_frame(
 
 
 @router.get("/demo", response_class=HTMLResponse)
-async def demo_site(request: Request, session: Session, key: str | None = None) -> Response:
+async def demo_site(request: Request, session: Session, key: Verbatim | None = None) -> Response:
     """A stand-in company website with the widget embedded, as a customer would."""
     if key is None:
         stmt = (

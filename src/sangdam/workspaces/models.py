@@ -6,13 +6,22 @@ import enum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sangdam.db import Base, Id, UtcDateTime, utcnow
+from sangdam.db import Base, Id, Json, UtcDateTime, utcnow
 
 
 class Role(enum.StrEnum):
     OWNER = "owner"
     ADMIN = "admin"
     AGENT = "agent"
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+ALL_SCOPES = (TokenScope.READ.value, TokenScope.WRITE.value, TokenScope.ADMIN.value)
 
 
 class Workspace(Base):
@@ -59,6 +68,13 @@ class Agent(Base):
     # For round-robin among equally loaded agents.
     last_assigned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Set when an admin deactivates the membership: no access, no assignments; their
+    # past replies keep their name. Cleared when reactivated.
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
 
 class ApiToken(Base):
@@ -78,5 +94,11 @@ class ApiToken(Base):
         ForeignKey("agents.id", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # What it may do (TokenScope values): read = GET; write = changes to conversations,
+    # messages, contacts…; admin = act with its creator's role, so settings too.
+    scopes: Mapped[list[str]] = mapped_column(Json, default=lambda: list(ALL_SCOPES))
+    # Refused from then on; None: until revoked.
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Written at most once a minute (workspaces.service.TOKEN_USE_RESOLUTION).
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

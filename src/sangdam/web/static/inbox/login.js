@@ -7,12 +7,17 @@ form.addEventListener("submit", async (event) => {
   try {
     const response = await fetch("/api/v1/login", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      // The page's language (the browser's, or the one picked below the form): the inbox
+      // starts in it until the agent picks one, and errors come back in it.
+      headers: { "Content-Type": "application/json", "Accept-Language": document.documentElement.lang },
       body: JSON.stringify(data),
     });
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.message || response.statusText);
-    location.href = "/inbox";
+    // Back to the page that asked for a sign-in (an invitation link), if it is one of ours.
+    let next = new URL(new URLSearchParams(location.search).get("next") || "/inbox", location.origin);
+    if (next.origin !== location.origin) next = new URL("/inbox", location.origin);
+    location.href = next.href;
   } catch (failure) {
     error.textContent = failure.message;
     error.hidden = false;
