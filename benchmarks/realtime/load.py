@@ -213,6 +213,21 @@ class Cluster:
             SANGDAM_DEMO__SEED="true",
             SANGDAM_LOG_LEVEL=self.args.server_log_level,
         )
+        # The load comes from one address, many times faster than people write: the widget's
+        # rate limits stay on (their cost is in the figures) with room for all of it.
+        for limit in (
+            "VISITORS_PER_ADDRESS_PER_HOUR",
+            "VISITORS_PER_WORKSPACE_PER_MINUTE",
+            "CONVERSATIONS_PER_VISITOR_PER_HOUR",
+            "CONVERSATIONS_PER_ADDRESS_PER_HOUR",
+            "CONVERSATIONS_PER_WORKSPACE_PER_MINUTE",
+            "MESSAGES_PER_VISITOR_PER_MINUTE",
+            "MESSAGES_PER_ADDRESS_PER_MINUTE",
+            "MESSAGES_PER_WORKSPACE_PER_MINUTE",
+        ):
+            env[f"SANGDAM_RATE_LIMITS__{limit}"] = str(10**9)
+        if self.args.no_rate_limits:  # the baseline for the limits' cost
+            env["SANGDAM_RATE_LIMITS__ENABLED"] = "false"
         # The server imports `sangdam` from --source (ahead of the editable install).
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(self.args.source), env.get("PYTHONPATH", "")) if p
@@ -1145,6 +1160,7 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
                         "tracemalloc",
                         "sample",
                         "keep_rules",
+                        "no_rate_limits",
                     )
                 },
                 "server_logs": [str(n.log_path) for n in cluster.nodes],
@@ -1309,6 +1325,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="leave the demo's automation rules on (a rule on incoming messages runs on "
         "every message; by default they are turned off like the bot)",
+    )
+    g.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="turn the widget's rate limits off (by default they stay on with room for "
+        "the whole load, so their cost is in the figures)",
     )
     g.add_argument(
         "--wait-quiet",

@@ -298,3 +298,48 @@ def test_html_only_mail_keeps_the_new_text() -> None:
     assert parsed.text == "네, 좋아요!\n\n내일 뵐게요"
     assert parsed.sender == "c@customer.test" and parsed.sender_name == "고객"
     assert parsed.rfc_message_id == "h1@customer.test"
+
+
+async def test_mail_from_one_sender_is_rate_limited_with_a_temporary_refusal(
+    world: World, mail: Mail
+) -> None:
+    """A loop between two autoresponders: past the sender's limit the listener answers 451,
+    so the sending server keeps the email and tries later; nothing is stored meanwhile."""
+    login = await world.login()
+    address = f"limits-{world.workspace.id}@{INBOUND_DOMAIN}"
+    saved = await login.client.put(
+        f"{world.base}/email-inbox", json={"address": address}, headers=login.headers()
+    )
+    assert saved.status_code == 200, saved.text
+    limits = world.server.settings.rate_limits
+    previous = limits.emails_per_sender_per_hour
+    limits.emails_per_sender_per_hour = 2
+    sender = f"autoreply-{world.workspace.id}@customer.test"
+    try:
+        for n in range(3):
+            message = _email(address, f"자동 응답 {n}", message_id=f"<loop-{n}-{address}>")
+            message.replace_header("From", sender)
+            if n < 2:
+                await aiosmtplib.send(
+                    message,
+                    sender=sender,
+                    recipients=[address],
+                    hostname="127.0.0.1",
+                    port=mail.listener_port,
+                )
+            else:
+                with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
+                    await aiosmtplib.send(
+                        message,
+                        sender=sender,
+                        recipients=[address],
+                        hostname="127.0.0.1",
+                        port=mail.listener_port,
+                    )
+                assert refused.value.code == 451
+                assert "Too many emails" in refused.value.message
+    finally:
+        limits.emails_per_sender_per_hour = previous
+    listing = (await login.client.get(f"{world.base}/conversations?status=open")).json()
+    bodies = [c["last_message_preview"] for c in listing["conversations"]]
+    assert "자동 응답 2" not in bodies

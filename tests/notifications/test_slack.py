@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from sangdam.jobs.models import Job
 from sangdam.jobs.service import run_one
-from tests.fixtures.factories import World
+from tests.fixtures.factories import World, new_client_id
+from tests.fixtures.http_stub import HttpStub, Reply
 from tests.fixtures.jobs import driving_jobs
 from tests.fixtures.server import free_port
 
@@ -135,3 +136,78 @@ async def _slack_down_then_back(world: World) -> None:
     assert off.status_code == 200, off.text
     await (await world.visitor()).start("조용히")
     assert len(await _jobs(world)) == 1
+
+
+async def _slack_inquiry(world: World, url: str, first_words: str) -> tuple[Any, Job]:
+    """A team posting new inquiries to ``url``, and the job of one inquiry."""
+    login = await world.login()
+    general = await _general(login, world)
+    saved = await login.client.put(
+        f"{world.base}/teams/{general['id']}/slack", json={"url": url}, headers=login.headers()
+    )
+    assert saved.status_code == 200, saved.text
+    visitor = await world.visitor()
+    await visitor.start(first_words)
+    (job,) = await _jobs(world)
+    return visitor, job
+
+
+async def test_slack_answering_after_ten_seconds_is_posted_once(world: World) -> None:
+    """Slack sometimes answers late; the post had arrived, so a retry would post it twice."""
+    settings = world.server.settings.outbound
+    settings.allow_private = True
+    try:
+        async with (
+            driving_jobs(world.server),
+            HttpStub(lambda request: Reply(200, "ok", content_type="text/plain", delay=11)) as stub,
+        ):
+            await _slack_inquiry(world, f"{stub.url}/services/T0/B0/slow", "느린 슬랙")
+            assert await run_one(world.server.db)
+            (job,) = await _jobs(world)
+            assert job.status == "done" and job.attempts == 1, job.last_error
+            assert not await run_one(world.server.db)
+            assert len(stub.received) == 1
+    finally:
+        settings.allow_private = False
+
+
+async def test_a_retried_slack_post_repeats_the_first_text(world: World) -> None:
+    """When a post times out and is sent again, both say the same: a double reads as one
+    inquiry, not as two different ones (the customer wrote again in between)."""
+    settings = world.server.settings.outbound
+    settings.allow_private = True
+    timeout = settings.post_timeout_seconds
+    settings.post_timeout_seconds = 0.5
+    delays = [2.0, 0.0]
+    try:
+        async with (
+            driving_jobs(world.server),
+            HttpStub(
+                lambda request: Reply(200, "ok", content_type="text/plain", delay=delays.pop(0))
+            ) as stub,
+        ):
+            visitor, job = await _slack_inquiry(
+                world, f"{stub.url}/services/T0/B0/x", "첫 문의 내용입니다"
+            )
+            assert await run_one(world.server.db)  # times out: Slack got it, we don't know
+            (job,) = await _jobs(world)
+            assert job.status == "pending" and job.attempts == 1
+            conversation_id = (await visitor.client.post("/api/widget/v1/session", json={})).json()[
+                "conversations"
+            ][0]["id"]
+            again = await visitor.client.post(
+                f"/api/widget/v1/conversations/{conversation_id}/messages",
+                json={"body": "추가로 하나 더", "client_id": new_client_id()},
+            )
+            assert again.status_code == 201
+            async with world.server.db.transaction() as session:  # don't wait out the backoff
+                await session.execute(
+                    update(Job).where(Job.id == job.id).values(run_at=dt.datetime.now(dt.UTC))
+                )
+            assert await run_one(world.server.db)
+        first, second = (request.json() for request in stub.received)
+        assert first == second
+        assert "첫 문의 내용입니다" in first["text"]
+    finally:
+        settings.allow_private = False
+        settings.post_timeout_seconds = timeout

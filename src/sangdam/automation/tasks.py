@@ -110,7 +110,15 @@ def register(settings: Settings) -> None:
             )
             values = variables_for(workspace, conversation, contact, assignee)
             who = (contact.name if contact else None) or f"Visitor #{conversation.contact_id}"
-            default = f"[{workspace.name}] {rule.name}: {who} — {conversation.last_message_preview}"
+            # The message that triggered the rule, not the conversation's latest: the
+            # same text on every retry (Slack can't drop a duplicate post).
+            message = (
+                await session.get(Message, payload["message_id"])
+                if payload.get("message_id")
+                else None
+            )
+            said = message.body[:200] if message is not None else conversation.last_message_preview
+            default = f"[{workspace.name}] {rule.name}: {who} — {said}"
             text = render_template(action.text, values).text if action.text else default
             link = f"{settings.base_url}/inbox/{workspace.id}?c={conversation.id}"
             url = action.url
@@ -127,6 +135,7 @@ def register(settings: Settings) -> None:
                 ],
             },
             allow_private=allow_private(),
+            timeout_seconds=settings.outbound.post_timeout_seconds,
         )
 
     @handler(WEBHOOK_JOB)
@@ -159,4 +168,5 @@ def register(settings: Settings) -> None:
                 DELIVERY_HEADER: str(payload["delivery_id"]),
             },
             allow_private=allow_private(),
+            timeout_seconds=settings.outbound.post_timeout_seconds,
         )

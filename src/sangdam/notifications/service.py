@@ -43,7 +43,14 @@ def inquiry_waiting(
     enqueue(
         session,
         SLACK_NEW_INQUIRY,
-        {"conversation_id": conversation.id, "team_id": team.id},
+        {
+            "conversation_id": conversation.id,
+            "team_id": team.id,
+            # Frozen now: a retry posts the same text, so a double post (Slack answered
+            # after our timeout) reads as one inquiry, not two.
+            "preview": conversation.last_message_preview,
+            "category": conversation.category,
+        },
         workspace_id=conversation.workspace_id,
     )
 
@@ -54,11 +61,18 @@ def slack_message(
     conversation: Conversation,
     contact: Contact | None,
     inbox_url: str,
+    frozen: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Slack's incoming-webhook payload: ``text`` (fallback) plus Block Kit blocks."""
+    """Slack's incoming-webhook payload: ``text`` (fallback) plus Block Kit blocks.
+
+    ``frozen``: the preview and category as they were when the inquiry was queued (the
+    job's payload), so every attempt of one job posts the same text.
+    """
+    frozen = frozen or {}
     who = (contact.name if contact else None) or f"Visitor #{conversation.contact_id}"
-    preview = conversation.last_message_preview or "…"
-    category = f" · {conversation.category}" if conversation.category else ""
+    preview = frozen.get("preview", conversation.last_message_preview) or "…"
+    category_name = frozen.get("category", conversation.category)
+    category = f" · {category_name}" if category_name else ""
     text = f"[{workspace.name}] New inquiry from {who} ({team.name}{category}): {preview}"
     return {
         "text": text,
@@ -92,6 +106,13 @@ def register(settings: Settings) -> None:
             contact = await session.get(Contact, conversation.contact_id)
             assert workspace is not None
             url = f"{settings.base_url}/inbox/{workspace.id}?c={conversation.id}"
-            body = slack_message(workspace, team, conversation, contact, url)
+            body = slack_message(workspace, team, conversation, contact, url, payload)
             webhook = str((team.slack or {})["url"])
-        await post_json(webhook, body, allow_private=settings.outbound.allow_private)
+        # Slack can't drop duplicates: wait long (a post that timed out may still arrive,
+        # and the retry would post it again). docs/security.md "Outgoing calls".
+        await post_json(
+            webhook,
+            body,
+            allow_private=settings.outbound.allow_private,
+            timeout_seconds=settings.outbound.post_timeout_seconds,
+        )
