@@ -132,3 +132,20 @@ async def test_ack_means_committed(world: World) -> None:
         ).scalar_one()
     assert count == 1
     await sock.close()
+
+
+async def test_agent_resuming_with_an_id_this_history_never_issued_resyncs(world: World) -> None:
+    """Both halves of an event id count, on every broker: an id from another run (or
+    made up) with the current epoch is not a position in this history."""
+    login = await world.login()
+    visitor = await world.visitor()
+    await visitor.start("history to replay")
+    first = await agent_socket(world, login)
+    ready = await first.until_ready()
+    await first.close()
+    for foreign in ("99999999999999-0", "1712345678901-7", "0-99999999", "garbage"):
+        sock = await agent_socket(world, login, epoch=ready["epoch"], last_event_id=foreign)
+        await sock.expect("resync_required")
+        again = await sock.expect("ready")
+        assert again["resumed"] is False and not sock.replayed, foreign
+        await sock.close()

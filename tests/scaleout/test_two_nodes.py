@@ -236,3 +236,55 @@ async def test_two_nodes_never_assign_a_conversation_twice(nodes: list[Node], wo
     assert all(count == 1 for count in assigned_events.values())
     assert len(assigned_events) == 6
     assert sorted(loads.values()) == [2, 2, 2]
+
+
+async def test_signing_out_on_one_node_closes_the_socket_on_the_other(
+    nodes: list[Node], world: World
+) -> None:
+    """A sign-in that ends on node A ends the sockets it opened on node B, at once."""
+    from tests.realtime.test_credentials import NEW_PASSWORD, signed_out, still_works
+
+    node_a, node_b = nodes
+    async with httpx.AsyncClient(base_url=node_a.base_url) as client:
+        created = await client.post(
+            "/api/widget/v1/visitors", json={"inbox_key": world.inbox.public_key}
+        )
+        client.headers["Authorization"] = f"Bearer {created.json()['token']}"
+        started = await client.post(
+            "/api/widget/v1/conversations", json={"body": "hi", "client_id": new_client_id()}
+        )
+    conversation_id = started.json()["conversation"]["id"]
+
+    # Three sessions of one agent, each with a socket on node B.
+    (leaving_http, leaving_csrf, leaving_ws) = await _agent_on(node_b, world)
+    (changing_http, changing_csrf, changing_ws) = await _agent_on(node_b, world)
+    (other_http, _, other_ws) = await _agent_on(node_b, world)
+    for sock in (leaving_ws, changing_ws, other_ws):
+        await sock.until_ready()
+
+    # Signing out on node A ends that session's socket on node B, and no other.
+    cookie = leaving_http.cookies["sangdam_session"]
+    async with httpx.AsyncClient(
+        base_url=node_a.base_url, cookies={"sangdam_session": cookie}
+    ) as a:
+        assert (
+            await a.post("/api/v1/logout", headers={"X-CSRF-Token": leaving_csrf})
+        ).status_code == 204
+    await signed_out(leaving_ws)
+    await still_works(changing_ws, conversation_id)
+
+    # A password change on node A ends every session of the user, sockets on B included.
+    cookie = changing_http.cookies["sangdam_session"]
+    async with httpx.AsyncClient(
+        base_url=node_a.base_url, cookies={"sangdam_session": cookie}
+    ) as a:
+        changed = await a.post(
+            "/api/v1/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers={"X-CSRF-Token": changing_csrf},
+        )
+        assert changed.status_code == 204, changed.text
+    await signed_out(changing_ws)
+    await signed_out(other_ws)
+    for client in (leaving_http, changing_http, other_http):
+        await client.aclose()

@@ -104,6 +104,18 @@ class ConversationRepository(WorkspaceRepository):
         )
         return (await self.session.execute(stmt)).scalar()
 
+    async def last_seqs_for_contact(self, contact_id: int, ids: list[int]) -> dict[int, int]:
+        """``{id: last_seq}`` of those of ``ids`` that are the contact's, in one query."""
+        if not ids:
+            return {}
+        stmt = self.scoped(
+            select(Conversation.id, Conversation.last_seq).where(
+                Conversation.contact_id == contact_id, Conversation.id.in_(ids)
+            ),
+            Conversation,
+        )
+        return {row.id: row.last_seq for row in await self.session.execute(stmt)}
+
     async def for_contact(self, contact_id: int, limit: int = 50) -> list[Conversation]:
         stmt = (
             self.select(Conversation)

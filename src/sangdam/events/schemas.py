@@ -60,3 +60,31 @@ class Event:
             "visitor_data": self.visitor_data,
             "exclude_agent_id": self.exclude_agent_id,
         }
+
+
+@dataclass(frozen=True)
+class CredentialsEnded:
+    """Sign-ins that may have stopped being valid, named by what ended them.
+
+    Not an event for clients: after commit every process re-checks, against the
+    database, each open agent socket that signed in with one of these, and closes
+    those no longer valid (code 4401: the inbox goes to its sign-in page).
+    """
+
+    # Every socket of this user (a password change ends all their browser sessions).
+    user_id: int | None = None
+    # The sockets of one browser session (signing out).
+    web_session_id: int | None = None
+    # The sockets of one API token (revoking it).
+    api_token_id: int | None = None
+    # Every socket acting as this agent, by session or token (deactivation, removal).
+    agent_id: int | None = None
+
+    def to_control(self) -> dict[str, Any]:
+        return {
+            "type": "credentials_ended",
+            "user_id": self.user_id,
+            "web_session_id": self.web_session_id,
+            "api_token_id": self.api_token_id,
+            "agent_id": self.agent_id,
+        }

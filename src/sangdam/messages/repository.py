@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -129,6 +129,43 @@ class MessageRepository(WorkspaceRepository):
             stmt = stmt.where(Message.seq < before_seq)
         stmt = stmt.order_by(Message.seq.desc()).limit(limit)
         return list(reversed(list((await self.session.execute(stmt)).scalars())))
+
+    async def after_each(
+        self, positions: dict[int, int], *, contact_id: int, limit: int, public_only: bool
+    ) -> list[Message]:
+        """The messages after each ``{conversation_id: seq}`` position, at most ``limit`` per
+        conversation, in (conversation, seq) order: one query however many conversations.
+        Only conversations of ``contact_id`` count."""
+        if not positions:
+            return []
+        after = or_(
+            *(
+                and_(Message.conversation_id == conversation_id, Message.seq > seq)
+                for conversation_id, seq in positions.items()
+            )
+        )
+        ranked = self.scoped(
+            select(
+                Message.id,
+                func.row_number()
+                .over(partition_by=Message.conversation_id, order_by=Message.seq)
+                .label("rank"),
+            )
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(after, Conversation.contact_id == contact_id),
+            Message,
+            Conversation,
+        )
+        if public_only:
+            ranked = ranked.where(Message.kind != MessageKind.NOTE.value)
+        page = ranked.subquery()
+        stmt = (
+            self.select(Message)
+            .join(page, page.c.id == Message.id)
+            .where(page.c.rank <= limit)
+            .order_by(Message.conversation_id, Message.seq)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def window(
         self,

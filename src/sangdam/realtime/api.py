@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,16 +30,23 @@ from sangdam.conversations.service import (
     mark_read_by_agent,
     mark_read_by_contact,
 )
-from sangdam.errors import BadRequest, NotFound, SangdamError
+from sangdam.errors import BadRequest, NotFound, SangdamError, Unauthorized
 from sangdam.events.schemas import Event, EventType
 from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
-from sangdam.realtime.hub import AgentConnection, Connection, VisitorConnection, newer_than
+from sangdam.realtime.hub import (
+    AgentConnection,
+    Connection,
+    SignedIn,
+    VisitorConnection,
+    newer_than,
+)
 from sangdam.routing import service as routing
 from sangdam.widget.service import (
     append_live_message,
-    missed_messages,
+    known_positions,
+    missed_in_each,
     own_conversation,
     receive_message,
 )
@@ -50,11 +58,32 @@ router = APIRouter()
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013
+# The frame asked for more than one frame may (RFC 6455 "policy violation").
+CLOSE_POLICY = 1008
 PRESENCE_WRITE_SECONDS = 20.0
 
 
 def _error(exc: SangdamError, ref: str | None = None) -> dict[str, Any]:
     return {"type": "error", "ref": ref, **exc.as_dict()}
+
+
+def _ref_of(data: Any) -> str | None:
+    """The ref an error about this frame carries: the one its ack would carry (a send
+    without ``ref`` is acked with its ``client_id``), so a client can tell which failed."""
+    if not isinstance(data, dict):
+        return None
+    ref = data.get("ref")
+    if not (isinstance(ref, str) and ref) and data.get("type") == "message.send":
+        ref = data.get("client_id")
+    return ref[:64] if isinstance(ref, str) and ref else None
+
+
+def _internal_error() -> SangdamError:
+    return SangdamError(
+        "Something went wrong on the server while handling this. Try again; a message "
+        "sent again with the same client_id is never stored twice.",
+        code="internal_error",
+    )
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -107,8 +136,7 @@ async def _serve(
             ref = None
             try:
                 data = await _receive(websocket, connection, limit)
-                if isinstance(data, dict) and isinstance(data.get("ref"), str):
-                    ref = data["ref"][:64]
+                ref = _ref_of(data)
                 try:
                     frame = protocol.client_frame.validate_python(data)
                 except ValidationError as exc:
@@ -117,9 +145,9 @@ async def _serve(
                     connection.send({"type": "pong", "ref": frame.ref})
                 elif isinstance(frame, protocol.Pong):
                     if on_pong is not None:
-                        await on_pong()
+                        await _handle_one(connection, on_pong(), reply=False)
                 else:
-                    await handle(frame)
+                    await _handle_one(connection, handle(frame))
             except SangdamError as exc:
                 connection.send(_error(exc, ref))
     except WebSocketDisconnect:
@@ -131,6 +159,20 @@ async def _serve(
         log.exception("closing a %s socket after an error", connection.kind)
         with contextlib.suppress(Exception):
             await websocket.close(code=1011, reason=type(exc).__name__)
+
+
+async def _handle_one(connection: Connection, work: Awaitable[None], *, reply: bool = True) -> None:
+    """Run one frame's work. Whatever fails in it costs that frame only: a database that
+    refuses a value or a statement that breaks becomes an ``internal_error`` frame (the
+    details go to the log), and the socket goes on reading."""
+    try:
+        await work
+    except SangdamError:
+        raise
+    except Exception:
+        log.exception("a frame on a %s socket failed", connection.kind)
+        if reply:
+            raise _internal_error() from None
 
 
 @router.websocket("/ws/agent")
@@ -155,12 +197,36 @@ async def agent_socket(
         await _refuse(websocket, exc, CLOSE_UNAUTHORIZED)
         return
     await websocket.accept()
-    connection = AgentConnection(websocket, workspace_id, context.agent.id)
+
+    async def still_valid() -> bool:
+        # The same checks as the handshake, on the credential the socket came with.
+        async with app.db.read() as session:
+            try:
+                again = await resolve_agent(websocket, session, workspace_id)
+            except SangdamError:
+                return False
+        return again.agent.id == context.agent.id
+
+    connection = AgentConnection(
+        websocket,
+        workspace_id,
+        context.agent.id,
+        SignedIn(
+            agent_id=context.agent.id,
+            user_id=context.agent.user_id,
+            web_session_id=context.web_session.id if context.web_session else None,
+            api_token_id=context.api_token_id,
+        ),
+        still_valid,
+        app.settings.realtime.credential_recheck_seconds,
+    )
     last_presence = 0.0
 
     async def presence() -> None:
         # The inbox answers every heartbeat; a write every ~20 s keeps the agent "present".
         nonlocal last_presence
+        if not await connection.check_credential():
+            return
         if time.monotonic() - last_presence < PRESENCE_WRITE_SECONDS:
             return
         last_presence = time.monotonic()
@@ -230,6 +296,8 @@ async def _agent_frame(
 ) -> None:
     app = sangdam(websocket)
     workspace_id = context.workspace_id
+    if not await connection.check_credential():
+        raise Unauthorized("Your sign-in ended. Sign in again.", code="signed_out")
     if isinstance(frame, protocol.Typing):
         async with app.db.read() as session:
             conversation, _ = await load(session, workspace_id, frame.conversation_id)
@@ -311,8 +379,22 @@ async def widget_socket(websocket: WebSocket) -> None:
             _receive(websocket, None, settings.max_frame_bytes), settings.auth_timeout_seconds
         )
         hello = protocol.hello_frame.validate_python(raw)
+        if len(hello.conversations) > settings.max_hello_conversations:
+            await _fail(
+                websocket,
+                BadRequest(
+                    f"A hello may name at most {settings.max_hello_conversations} "
+                    f"conversations; this one names {len(hello.conversations)}. Name the "
+                    "ones the widget shows.",
+                    code="too_many_conversations",
+                ),
+                CLOSE_POLICY,
+            )
+            return
         async with app.db.read() as session:
             visitor_token, contact = await authenticate_visitor(session, hello.token)
+            # Which named conversations are the visitor's, at which (clamped) positions.
+            positions, unknown = await known_positions(session, contact, hello.conversations)
     except (TimeoutError, WebSocketDisconnect, RuntimeError):
         with contextlib.suppress(Exception):
             await websocket.close(code=CLOSE_UNAUTHORIZED, reason="no hello")
@@ -330,25 +412,27 @@ async def widget_socket(websocket: WebSocket) -> None:
             await websocket.close(code=CLOSE_TRY_AGAIN, reason="try again")
         return
 
-    async def fetch_missed(conversation_id: int, after_seq: int) -> list[dict[str, Any]]:
+    async def fetch_missed(
+        positions: dict[int, int], limit: int
+    ) -> dict[int, list[dict[str, Any]]]:
         async with app.db.read() as session:
-            return await missed_messages(session, contact, conversation_id, after_seq)
+            return await missed_in_each(session, contact, positions, limit)
 
     connection = VisitorConnection(websocket, contact.workspace_id, contact.id, fetch_missed)
     hub = app.realtime.hub
     hub.add(connection)
     try:
-        async with app.db.read() as session:
-            for conversation_id, after_seq in hello.conversations.items():
-                try:
-                    await own_conversation(session, contact, conversation_id)
-                except NotFound as exc:
-                    connection.send(_error(exc, str(conversation_id)))
-                    continue
-                connection.delivered[conversation_id] = after_seq
+        for conversation_id in unknown:
+            connection.send(
+                _error(
+                    NotFound(f"Conversation {conversation_id} was not found."),
+                    str(conversation_id),
+                )
+            )
+        connection.delivered.update(positions)
         # This coroutine lives as long as the socket: drop what only the handshake needed.
         inbox_id = visitor_token.inbox_id
-        del raw, hello, visitor_token
+        del raw, hello, visitor_token, positions, unknown
         # The writer sends what was missed, from the database, before anything live.
         connection.catch_up()
         connection.send({"type": "ready"})
@@ -363,10 +447,10 @@ async def widget_socket(websocket: WebSocket) -> None:
         await connection.stop()
 
 
-async def _fail(websocket: WebSocket, exc: SangdamError) -> None:
+async def _fail(websocket: WebSocket, exc: SangdamError, code: int = CLOSE_UNAUTHORIZED) -> None:
     with contextlib.suppress(Exception):  # the client may already be gone
         await websocket.send_bytes(orjson.dumps(_error(exc)))
-        await websocket.close(code=CLOSE_UNAUTHORIZED, reason=exc.code)
+        await websocket.close(code=code, reason=exc.code)
 
 
 async def _visitor_frame(
@@ -462,3 +546,7 @@ async def _visitor_frame(
                 "conversation": conversation_view,
             }
         )
+        if conversation_view["id"] not in connection.delivered:
+            # First heard of here (a new conversation, or a retried first message that had
+            # committed before a reconnect): replies may already be there; send them.
+            connection.follow(conversation_view["id"])

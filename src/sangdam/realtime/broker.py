@@ -20,6 +20,7 @@ import abc
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 from collections import deque
 from collections.abc import Callable
@@ -30,15 +31,30 @@ import orjson
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], None]
+# Control messages (e.g. "these credentials ended") reach every process, never a client.
+Control = Callable[[dict[str, Any]], None]
+
+
+# Redis stream ids: two unsigned 64-bit numbers, "<milliseconds>-<sequence>".
+_EVENT_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+_MAX_PART = 2**64 - 1
 
 
 def parse_event_id(event_id: str) -> tuple[int, int]:
-    """Event ids are ``"<int>-<int>"`` (Redis stream ids); compare them as tuples."""
-    try:
-        left, _, right = event_id.partition("-")
-        return int(left), int(right or 0)
-    except ValueError:
-        raise ValueError(f"malformed event id {event_id!r}") from None
+    """Event ids are ``"<int>-<int>"`` (Redis stream ids); compare them as tuples.
+
+    Both halves count: an id is a position only in the order of whole ids, so every
+    broker compares ``(left, right)`` and nothing else. Anything that isn't such an id
+    (signs, spaces, more digits than 64 bits hold) is a ValueError, which resume
+    answers with ``resync_required`` on every broker alike.
+    """
+    match = _EVENT_ID.fullmatch(event_id) if isinstance(event_id, str) else None
+    if match is None:
+        raise ValueError(f"malformed event id {event_id!r}")
+    left, right = int(match[1]), int(match[2])
+    if left > _MAX_PART or right > _MAX_PART:
+        raise ValueError(f"malformed event id {event_id!r}")
+    return left, right
 
 
 def new_epoch() -> str:
@@ -51,6 +67,8 @@ class Broker(abc.ABC):
         self._deliver: Deliver | None = None
         # Called after this process lost and regained the feed (missed events possible).
         self.on_feed_restored: Callable[[], None] | None = None
+        # Called in every process (this one included) for each control message.
+        self.on_control: Control | None = None
 
     async def start(self, deliver: Deliver) -> None:
         self._deliver = deliver
@@ -68,6 +86,10 @@ class Broker(abc.ABC):
             await self.publish(envelope, durable=durable)
 
     @abc.abstractmethod
+    async def publish_control(self, message: dict[str, Any]) -> None:
+        """Tell every process, this one included; not stored, not for clients."""
+
+    @abc.abstractmethod
     async def position(self, workspace_id: int) -> tuple[str, str]:
         """(epoch, id of the newest event) of a workspace's stream."""
 
@@ -80,6 +102,13 @@ class Broker(abc.ABC):
     def _dispatch(self, envelope: dict[str, Any]) -> None:
         if self._deliver is not None:
             self._deliver(envelope)
+
+    def _dispatch_control(self, message: dict[str, Any]) -> None:
+        if self.on_control is not None:
+            try:
+                self.on_control(message)
+            except Exception:
+                log.exception("a control message failed: %s", message.get("type"))
 
 
 class MemoryBroker(Broker):
@@ -100,22 +129,30 @@ class MemoryBroker(Broker):
             history.append(envelope)
         self._dispatch(envelope)
 
+    async def publish_control(self, message: dict[str, Any]) -> None:
+        self._dispatch_control(message)
+
     async def position(self, workspace_id: int) -> tuple[str, str]:
         return self.epoch, f"0-{self._counter.get(workspace_id, 0)}"
 
     async def replay(
         self, workspace_id: int, epoch: str, after_id: str
     ) -> list[dict[str, Any]] | None:
+        after = parse_event_id(after_id)
         if epoch != self.epoch:
             return None
-        after = parse_event_id(after_id)[1]
-        newest = self._counter.get(workspace_id, 0)
-        if after > newest:
-            return None
         history = self._history.get(workspace_id, deque())
-        if after < newest and (not history or parse_event_id(history[0]["id"])[1] > after + 1):
+        # The same rule as Redis: a position is "0-0" (the start) while nothing was
+        # trimmed, or an id this history issued and still holds. Ids here are "0-<n>", so
+        # an id from another run (a Redis-style one, say) is never a position.
+        if after == (0, 0):
+            if len(history) != self._counter.get(workspace_id, 0):
+                return None
+        elif not history or not (
+            parse_event_id(history[0]["id"]) <= after <= parse_event_id(history[-1]["id"])
+        ):
             return None
-        return [e for e in history if parse_event_id(e["id"])[1] > after]
+        return [e for e in history if parse_event_id(e["id"]) > after]
 
 
 # One transaction's events in one call, atomically, so stream order and live order agree.
@@ -146,6 +183,8 @@ return {epoch, ids}
 """
 
 # KEYS: stream, epoch key. ARGV: epoch, after id. Returns a status and the entries.
+# A position is one this history issued and still holds: "0-0" (the start) while nothing
+# was trimmed, or the id of an event still in the stream. Anything else is "gone".
 _REPLAY = """
 local epoch = redis.call('GET', KEYS[2])
 if epoch ~= ARGV[1] then return {'epoch'} end
@@ -153,19 +192,19 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   if ARGV[2] == '0-0' then return {'ok'} end
   return {'gone'}
 end
-local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local deleted, last = '0-0', '0-0'
-for i = 1, #info, 2 do
-  if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
-  if info[i] == 'last-generated-id' then last = info[i + 1] end
+if ARGV[2] == '0-0' then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  local deleted, added, length = '0-0', false, false
+  for i = 1, #info, 2 do
+    if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
+    if info[i] == 'entries-added' then added = info[i + 1] end
+    if info[i] == 'length' then length = info[i + 1] end
+  end
+  -- MAXLEN trimming leaves max-deleted-entry-id alone; entries-added counts what it took.
+  if deleted ~= '0-0' or not added or added ~= length then return {'gone'} end
+elseif #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
+  return {'gone'}
 end
-local function lt(a, b)
-  local a1, a2 = string.match(a, '(%d+)-(%d+)')
-  local b1, b2 = string.match(b, '(%d+)-(%d+)')
-  a1, a2, b1, b2 = tonumber(a1), tonumber(a2), tonumber(b1), tonumber(b2)
-  return a1 < b1 or (a1 == b1 and a2 < b2)
-end
-if lt(ARGV[2], deleted) or lt(last, ARGV[2]) then return {'gone'} end
 local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+')
 local out = {'ok'}
 for _, entry in ipairs(entries) do
@@ -178,6 +217,7 @@ return out
 
 class RedisBroker(Broker):
     CHANNEL = "sangdam:events"
+    CONTROL_CHANNEL = "sangdam:control"
     EPOCH_KEY = "sangdam:epoch"
 
     def __init__(self, url: str, history_size: int) -> None:
@@ -243,6 +283,9 @@ class RedisBroker(Broker):
                 "could not publish %d events; clients will resynchronise", len(items), exc_info=True
             )
 
+    async def publish_control(self, message: dict[str, Any]) -> None:
+        await self._redis.publish(self.CONTROL_CHANNEL, orjson.dumps(message))
+
     async def _renew_epoch(self) -> None:
         """Events went missing: a new epoch tells every client to resynchronise.
 
@@ -292,7 +335,7 @@ class RedisBroker(Broker):
         while True:
             pubsub = self._redis.pubsub()
             try:
-                await pubsub.subscribe(self.CHANNEL)
+                await pubsub.subscribe(self.CHANNEL, self.CONTROL_CHANNEL)
                 self._subscribed.set()
                 if not first and self.on_feed_restored is not None:
                     self.on_feed_restored()
@@ -302,7 +345,10 @@ class RedisBroker(Broker):
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
                     if message is None or message["type"] != "message":
                         continue
-                    self._on_message(message["data"])
+                    if message["channel"] == self.CONTROL_CHANNEL.encode():
+                        self._dispatch_control(orjson.loads(message["data"]))
+                    else:
+                        self._on_message(message["data"])
             except asyncio.CancelledError:
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
                 raise

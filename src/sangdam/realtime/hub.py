@@ -15,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -28,6 +29,14 @@ log = logging.getLogger(__name__)
 # Frames a socket may have queued before it is considered stuck.
 MAX_QUEUED_FRAMES = 2000
 CLOSE_TOO_SLOW = 4008
+# The credential the socket signed in with ended (sign-out, password change, revoked
+# token...): the inbox goes to its sign-in page on this code instead of reconnecting.
+CLOSE_UNAUTHORIZED = 4401
+# The server could not carry on with this socket (its database catch-up failed): the
+# client reconnects and resumes from its positions.
+CLOSE_TRY_AGAIN = 1013
+# Messages fetched per conversation per database round when catching a socket up.
+CATCH_UP_PAGE = 500
 
 
 class Connection:
@@ -38,8 +47,8 @@ class Connection:
     def __init__(self, websocket: WebSocket, workspace_id: int) -> None:
         self.websocket = websocket
         self.workspace_id = workspace_id
-        # Frames waiting to be written; None asks the writer to close the socket.
-        self.pending: deque[dict[str, Any] | None] = deque()
+        # Frames waiting to be written; a "_close" frame asks the writer to close the socket.
+        self.pending: deque[dict[str, Any]] = deque()
         self.last_received = time.monotonic()
         # While resuming, live frames wait here until the replay has been sent.
         self._held: list[dict[str, Any]] | None = []
@@ -63,10 +72,24 @@ class Connection:
             return
         if len(self.pending) >= MAX_QUEUED_FRAMES:
             log.warning("closing a %s socket that stopped reading", self.kind)
-            self.pending.append(None)
+            self.pending.append(_close_frame(CLOSE_TOO_SLOW, "too slow"))
             self.closed = True
         else:
             self.pending.append(frame)
+        self._wake_writer()
+
+    def close(self, code: int, reason: str, last: dict[str, Any] | None = None) -> None:
+        """Send nothing more (but ``last``), then close with ``code``; queued frames are dropped."""
+        if self.closed:
+            return
+        self.pending.clear()
+        if last is not None:
+            self.pending.append(last)
+        self.pending.append(_close_frame(code, reason))
+        self.closed = True
+        self._wake_writer()
+
+    def _wake_writer(self) -> None:
         # A writer runs only while there is something to write: idle sockets cost no task.
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop())
@@ -86,17 +109,22 @@ class Connection:
         try:
             while self.pending:
                 frame = self.pending.popleft()
-                if frame is None:
+                if frame["type"] == "_close":
                     self.closed = True
-                    await self.websocket.close(code=CLOSE_TOO_SLOW, reason="too slow")
+                    await self.websocket.close(code=frame["code"], reason=frame["reason"])
                     return
                 for item in await self.before_send(frame):
                     await self.websocket.send_bytes(orjson.dumps(item))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the socket went away mid-send
-            log.debug("writer stopped: %s", exc)
+        except Exception as exc:
+            # The socket went away mid-send, or a catch-up could not be fetched. Either
+            # way this socket can't deliver in order any more: close it (if it is still
+            # open) so the client reconnects and resumes, instead of a silent socket.
+            log.warning("closing a %s socket whose writer failed: %r", self.kind, exc)
             self.closed = True
+            with contextlib.suppress(Exception):
+                await self.websocket.close(code=CLOSE_TRY_AGAIN, reason="try again")
 
     async def stop(self) -> None:
         self.closed = True
@@ -106,12 +134,43 @@ class Connection:
                 await self._writer
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """Who an agent socket signed in as, to find it when credentials end."""
+
+    agent_id: int
+    user_id: int | None = None
+    web_session_id: int | None = None
+    api_token_id: int | None = None
+
+    def named_in(self, ended: dict[str, Any]) -> bool:
+        """Whether a "credentials_ended" message may concern this socket."""
+        return any(
+            ended.get(key) is not None and ended.get(key) == getattr(self, key)
+            for key in ("agent_id", "user_id", "web_session_id", "api_token_id")
+        )
+
+
 class AgentConnection(Connection):
     kind = "agent"
 
-    def __init__(self, websocket: WebSocket, workspace_id: int, agent_id: int) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        workspace_id: int,
+        agent_id: int,
+        signed_in: SignedIn | None = None,
+        still_valid: Callable[[], Awaitable[bool]] | None = None,
+        recheck_seconds: float = 5.0,
+    ) -> None:
         super().__init__(websocket, workspace_id)
         self.agent_id = agent_id
+        self.signed_in = signed_in or SignedIn(agent_id)
+        # Asks the database whether the credential still holds (sessions, tokens, membership).
+        self._still_valid = still_valid
+        self.recheck_seconds = recheck_seconds
+        self._checked_at = time.monotonic()
+        self._checking: asyncio.Task[bool] | None = None
         self.epoch: str | None = None
         self.last_event_id: str | None = None
         # After "ready": only events newer than its last_event_id. An event already in the
@@ -123,6 +182,48 @@ class AgentConnection(Connection):
         self._newer = after
         super().release(after)
 
+    async def check_credential(self, *, now: bool = False) -> bool:
+        """Whether the socket may go on; closes it (4401) when its credential ended.
+
+        Asks the database at most every ``recheck_seconds`` (each command and heartbeat
+        answer calls this), or at once with ``now`` (a "credentials ended" broadcast).
+        """
+        if self.closed:
+            return False
+        if self._still_valid is None:
+            return True
+        if not now and time.monotonic() - self._checked_at < self.recheck_seconds:
+            return True
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.create_task(self._check())
+        return await asyncio.shield(self._checking)
+
+    async def _check(self) -> bool:
+        assert self._still_valid is not None
+        try:
+            valid = await self._still_valid()
+        except Exception:
+            # The database is unreachable: say nothing now; the next command asks again.
+            log.warning("could not re-check an agent socket's credential", exc_info=True)
+            return not self.closed
+        self._checked_at = time.monotonic()
+        if not valid:
+            self.end_signed_out()
+        return valid
+
+    def end_signed_out(self) -> None:
+        self.close(
+            CLOSE_UNAUTHORIZED,
+            "signed out",
+            {
+                "type": "error",
+                "ref": None,
+                "code": "signed_out",
+                "message": "Your sign-in ended (signed out, password changed or token "
+                "revoked). Sign in again.",
+            },
+        )
+
     def frame_for(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         if self._newer is not None and not self._newer(envelope):
             return None
@@ -132,7 +233,15 @@ class AgentConnection(Connection):
         return frame
 
 
+FetchMissed = Callable[[dict[int, int], int], Awaitable[dict[int, list[dict[str, Any]]]]]
+
+
 class VisitorConnection(Connection):
+    """A widget socket. For each conversation it keeps a position: the highest seq it
+    knows the client holds. Live messages are forwarded only in order after it; a
+    conversation without a position (not named in ``hello``, first heard of mid-stream)
+    is first caught up from the database from its start. Nothing is ever skipped."""
+
     kind = "visitor"
 
     def __init__(
@@ -140,14 +249,15 @@ class VisitorConnection(Connection):
         websocket: WebSocket,
         workspace_id: int,
         contact_id: int,
-        fetch_missed: Callable[[int, int], Awaitable[list[dict[str, Any]]]],
+        fetch_missed: FetchMissed,
     ) -> None:
         super().__init__(websocket, workspace_id)
         self.contact_id = contact_id
-        # conversation id -> highest message seq this socket has delivered.
+        # conversation id -> highest message seq this socket has delivered (or the client had).
         self.delivered: dict[int, int] = {}
         # Conversations handed to people: the bot will not answer there again.
         self.with_people: set[int] = set()
+        # (positions, page size) -> each conversation's public messages after its position.
         self._fetch_missed = fetch_missed
 
     def frame_for(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
@@ -159,35 +269,52 @@ class VisitorConnection(Connection):
         """Ask the writer to send, from the database, whatever this socket may have missed."""
         self.send({"type": "_catch_up"})
 
+    def follow(self, conversation_id: int) -> None:
+        """The client now knows ``conversation_id`` (an ack named it): if this socket had no
+        position there, catch it up from the start, for replies committed before it knew."""
+        self.send({"type": "_follow", "conversation_id": conversation_id})
+
     async def before_send(self, frame: dict[str, Any]) -> list[dict[str, Any]]:
         if frame["type"] == "_catch_up":
-            frames = []
-            for conversation_id, seq in list(self.delivered.items()):
-                frames.extend(await self._missed(conversation_id, seq))
-            return frames
+            return await self._missed(dict(self.delivered))
+        if frame["type"] == "_follow":
+            if frame["conversation_id"] in self.delivered:
+                return []
+            return await self._missed({frame["conversation_id"]: 0})
         if frame["type"] != "message.created":
             return [frame]
         message = frame["data"]["message"]
         conversation_id, seq = message["conversation_id"], message["seq"]
         delivered = self.delivered.get(conversation_id)
-        if delivered is None:
-            self.delivered[conversation_id] = seq
-            return [frame]
-        if seq <= delivered:
+        if delivered is not None and seq <= delivered:
             return []  # already sent by a replay or a catch-up
-        if seq == delivered + 1:
+        if delivered is not None and seq == delivered + 1:
             self.delivered[conversation_id] = seq
             return [frame]
-        # A gap: notes take seqs too, and events from two processes can cross.
-        return await self._missed(conversation_id, delivered)
+        # A gap (notes take seqs too, and events from two processes can cross), or a
+        # conversation this socket has no position for: everything after it, from the database.
+        return await self._missed({conversation_id: delivered or 0})
 
-    async def _missed(self, conversation_id: int, after_seq: int) -> list[dict[str, Any]]:
-        frames = []
-        for message in await self._fetch_missed(conversation_id, after_seq):
-            frames.append({"type": "message.created", "data": {"message": message}})
-            self.delivered[conversation_id] = max(
-                self.delivered.get(conversation_id, 0), message["seq"]
-            )
+    async def _missed(self, positions: dict[int, int]) -> list[dict[str, Any]]:
+        """Public messages after each position, one query per round for all of them.
+
+        Goes on while a conversation filled a whole page, so a long gap comes whole.
+        """
+        frames: list[dict[str, Any]] = []
+        while positions:
+            found = await self._fetch_missed(positions, CATCH_UP_PAGE)
+            more: dict[int, int] = {}
+            for conversation_id, after_seq in positions.items():
+                messages = found.get(conversation_id, [])
+                seq = max([after_seq, *(m["seq"] for m in messages)])
+                self.delivered[conversation_id] = max(self.delivered.get(conversation_id, 0), seq)
+                frames.extend(
+                    {"type": "message.created", "data": {"message": message}}
+                    for message in messages
+                )
+                if len(messages) >= CATCH_UP_PAGE:
+                    more[conversation_id] = seq
+            positions = more
         return frames
 
 
@@ -199,6 +326,7 @@ class Hub:
         self._visitors: dict[tuple[int, int], set[VisitorConnection]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self.current_epoch: str | None = None
+        self._checks: set[asyncio.Task[bool]] = set()
 
     @property
     def connection_count(self) -> int:
@@ -258,11 +386,31 @@ class Hub:
                 visitor.catch_up()
 
     def feed_restored(self) -> None:
-        """The feed was interrupted: catch visitors up and tell agents to resume."""
+        """The feed was interrupted: catch visitors up and tell agents to resume.
+
+        A "credentials ended" broadcast may have been lost meanwhile: agents' sign-ins
+        are checked again too.
+        """
         self._catch_up_visitors()
         for agents in self._agents.values():
             for agent in agents:
                 agent.send({"type": "resume_required"})
+                self._recheck(agent)
+
+    def control(self, message: dict[str, Any]) -> None:
+        """A control message from any process (``Broker.publish_control``)."""
+        if message.get("type") != "credentials_ended":
+            return
+        for agents in self._agents.values():
+            for agent in agents:
+                if agent.signed_in.named_in(message):
+                    self._recheck(agent)
+
+    def _recheck(self, agent: AgentConnection) -> None:
+        # The database decides; the broadcast only says which sockets to ask about now.
+        task = asyncio.create_task(agent.check_credential(now=True))
+        self._checks.add(task)
+        task.add_done_callback(self._checks.discard)
 
     async def _beat(self) -> None:
         while True:
@@ -299,3 +447,7 @@ def newer_than(event_id: str | None) -> Callable[[dict[str, Any]], bool]:
         return parse_event_id(envelope["id"]) > floor
 
     return accept
+
+
+def _close_frame(code: int, reason: str) -> dict[str, Any]:
+    return {"type": "_close", "code": code, "reason": reason}

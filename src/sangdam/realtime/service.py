@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sangdam.config import Settings
-from sangdam.events.schemas import Event
+from sangdam.events.schemas import CredentialsEnded, Event
 from sangdam.realtime.broker import create_broker
 from sangdam.realtime.hub import Hub
 
@@ -20,6 +20,7 @@ class Realtime:
 
     async def start(self) -> None:
         self.broker.on_feed_restored = self.hub.feed_restored
+        self.broker.on_control = self.hub.control
         await self.broker.start(self.hub.deliver)
         self.hub.start()
 
@@ -35,6 +36,13 @@ class Realtime:
         except Exception:
             # Already committed: never turn that into an error for the sender.
             log.exception("publishing %d events failed", len(items))
+        for ended in events:
+            if isinstance(ended, CredentialsEnded):
+                try:
+                    await self.broker.publish_control(ended.to_control())
+                except Exception:
+                    # Sockets still re-check on their next command or heartbeat answer.
+                    log.exception("telling processes that credentials ended failed")
 
     async def publish_now(self, event: Event) -> None:
         """Ephemeral signals (typing) that change no state go out without a transaction."""

@@ -66,6 +66,44 @@ async def missed_messages(
     return [view for m in messages if (view := visitor_message(m)) is not None]
 
 
+async def known_positions(
+    session: AsyncSession, contact: Contact, positions: dict[int, int]
+) -> tuple[dict[int, int], list[int]]:
+    """Check the positions a widget says it holds, with one query.
+
+    Returns the visitor's own conversations with each position clamped to the
+    conversation's last seq (a position beyond the end would hide the next messages),
+    and the ids that are not the visitor's (or not ids at all).
+    """
+    # Ids are signed 64-bit in both databases; a larger one can't be the visitor's.
+    candidates = [conversation_id for conversation_id in positions if 0 < conversation_id < 2**63]
+    last_seqs = await ConversationRepository(session, contact.workspace_id).last_seqs_for_contact(
+        contact.id, candidates
+    )
+    known = {
+        conversation_id: min(seq, last_seqs[conversation_id])
+        for conversation_id, seq in positions.items()
+        if conversation_id in last_seqs
+    }
+    return known, [conversation_id for conversation_id in positions if conversation_id not in known]
+
+
+async def missed_in_each(
+    session: AsyncSession, contact: Contact, positions: dict[int, int], limit: int
+) -> dict[int, list[dict[str, Any]]]:
+    """For each of the visitor's conversations, the public messages after its position
+    (at most ``limit``), as the visitor sees them; one query for all of them."""
+    messages = await MessageRepository(session, contact.workspace_id).after_each(
+        positions, contact_id=contact.id, limit=limit, public_only=True
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for message in messages:
+        view = visitor_message(message)
+        if view is not None:
+            found.setdefault(message.conversation_id, []).append(view)
+    return found
+
+
 async def visitor_conversation(
     session: AsyncSession, conversation: Conversation
 ) -> VisitorConversationOut:
@@ -251,6 +289,7 @@ async def receive_message(
             max_chars=max_chars,
             content=content,
             known_new=True,
+            sets_preview=None if button is None else bot.names_the_question(button),
         )
     if created:
         await bot.respond(session, conversation, contact, message, button=button, base_url=base_url)
