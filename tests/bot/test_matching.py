@@ -231,3 +231,20 @@ def test_a_greeting_with_a_question_is_matched_as_a_question(index: FaqIndex, te
 def test_a_greeting_with_a_request_for_a_person_hands_off(index: FaqIndex) -> None:
     result = index.match("안녕하세요 상담원 연결해주세요")
     assert result.decision == "human" and result.wants_human
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Seen walking the seeds: this got the payment-methods answer.
+        ("연간 결제하면 할인 받을 수 있나요?", "price-annual-discount"),
+        ("카드 말고 계좌이체로도 결제돼요?", "price-payment-methods"),
+        ("Is the yearly plan cheaper than monthly?", "en-annual-discount"),
+    ],
+)
+def test_annual_billing_discount_has_its_own_answer(
+    index: FaqIndex, text: str, expected: str
+) -> None:
+    result = index.match(text)
+    assert result.decision == "answer"
+    assert result.best == expected

@@ -74,10 +74,12 @@ async def test_buttons_free_text_and_handoff(browser: Any, world: World, artifac
     await frame3.locator("#input").press("Enter")
     await expect(frame3.locator(".message.bot .bubble")).to_contain_text("상담원을 연결해 드릴게요")
     # The agent's open list now has the two handed-off chats; the answered one stays with the bot.
+    # Each previews what the customer said, not the bot's "connecting you" line.
     await expect(agent.locator("#conversation-list li")).to_have_count(2)
-    await expect(agent.locator("#conversation-list li").first).to_contain_text(
-        "상담원을 연결해 드릴게요"
+    await expect(agent.locator("#conversation-list li .preview").first).to_have_text(
+        "상담원 연결해 주세요"
     )
+    await expect(agent.locator("#conversation-list")).not_to_contain_text("상담원을 연결해 드릴게요")
     for context in (first, second, third, agent_context):
         await context.close()
 

@@ -121,6 +121,12 @@ def button_label(offered: dict[str, str], button: str) -> str:
     return offered[button]
 
 
+def names_the_question(button: str) -> bool:
+    """Whether pressing ``button`` says what the customer wants (a topic, an FAQ question)
+    rather than steering the bot (a person, yes/no): only those become the list's preview."""
+    return button.startswith(("cat:", "faq:"))
+
+
 def offered_buttons(conversation: Conversation) -> dict[str, str]:
     if conversation.status != Status.BOT.value:
         return {}

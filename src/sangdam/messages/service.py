@@ -75,11 +75,17 @@ def conversation_changes(
     kind: MessageKind,
     text: str,
     now: dt.datetime,
+    *,
+    sets_preview: bool | None = None,
 ) -> dict[str, Any]:
     """What appending a message changes on its conversation (the columns and new values).
 
     The chat hot path writes these with one UPDATE instead of the unit of work,
     which cost more CPU than everything else a message does.
+
+    The list's preview is what the customer last said, so triage needs no opening of
+    chats: the bot's answers, system lines and agents' replies leave it alone
+    (``sets_preview`` overrides that, e.g. False for a "talk to a person" button).
     """
     seq = conversation.last_seq + 1
     changes: dict[str, Any] = {
@@ -87,8 +93,11 @@ def conversation_changes(
         "version": conversation.version + 1,
         "last_activity_at": now,
     }
-    if kind != MessageKind.NOTE:
+    if sets_preview is None:
+        sets_preview = sender_type == SenderType.CONTACT and kind == MessageKind.TEXT
+    if sets_preview:
         changes["last_message_preview"] = message_preview(text)
+    if kind != MessageKind.NOTE:
         changes["last_message_sender"] = sender_type.value
     if sender_type == SenderType.CONTACT:
         status = conversation.status
@@ -146,10 +155,12 @@ async def send_message(
     kind: MessageKind = MessageKind.TEXT,
     content: dict[str, Any] | None = None,
     known_new: bool = False,
+    sets_preview: bool | None = None,
 ) -> tuple[Message, bool]:
     """Append a message to a locked conversation. Returns (message, created).
 
     ``known_new``: the caller already looked ``client_id`` up and found nothing.
+    ``sets_preview``: see ``conversation_changes``.
 
     A retry with the same ``client_id`` and content returns the original
     message and changes nothing; the same id with other content is refused.
@@ -172,7 +183,9 @@ async def send_message(
             return existing, False
 
     now = utcnow()
-    changes = conversation_changes(conversation, sender_type, kind, text, now)
+    changes = conversation_changes(
+        conversation, sender_type, kind, text, now, sets_preview=sets_preview
+    )
     message = await repository.insert(
         Message(
             conversation_id=conversation.id,
@@ -246,6 +259,7 @@ async def send_as_contact(
     max_chars: int,
     content: dict[str, Any] | None = None,
     known_new: bool = False,
+    sets_preview: bool | None = None,
 ) -> tuple[Message, bool]:
     message, created = await send_message(
         session,
@@ -259,6 +273,7 @@ async def send_as_contact(
         max_chars=max_chars,
         content=content,
         known_new=known_new,
+        sets_preview=sets_preview,
     )
     if created:
         await react(session, MessageReceived(conversation, contact, message))

@@ -109,21 +109,26 @@ class RoutingRepository(WorkspaceRepository):
         )
         return list((await self.session.execute(stmt)).scalars())
 
-    async def recent_waits(self, team_id: int, limit: int = 20) -> list[float]:
-        """Seconds between queueing and assignment of the team's latest assignments."""
-        stmt = (
-            self.select(Conversation)
+    async def recent_pickups(
+        self, team_id: int, limit: int = 21
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
+        """(queued_at, assigned_at) of the team's latest assignments, oldest first."""
+        stmt = self.scoped(
+            select(Conversation.queued_at, Conversation.assigned_at)
             .where(
                 Conversation.team_id == team_id,
                 Conversation.assigned_at.is_not(None),
                 Conversation.queued_at.is_not(None),
             )
             .order_by(Conversation.assigned_at.desc())
-            .limit(limit)
+            .limit(limit),
+            Conversation,
         )
+        rows = (await self.session.execute(stmt)).all()
         return [
-            max(0.0, (c.assigned_at - c.queued_at).total_seconds())  # type: ignore[operator]
-            for c in (await self.session.execute(stmt)).scalars()
+            (queued, assigned)
+            for queued, assigned in reversed(rows)
+            if queued is not None and assigned is not None
         ]
 
     async def events(self, conversation_id: int) -> list[AssignmentEvent]:
