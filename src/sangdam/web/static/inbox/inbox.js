@@ -126,6 +126,8 @@ async function catchUp(id, afterSeq) {
 }
 
 const STATUS_LABELS = { open: "Open", resolved: "Resolved", bot: "Bot", snoozed: "Snoozed" };
+// Lines the system adds to a conversation; the customer sees their own wording in the widget.
+const ACTIVITY_TEXTS = { resolved: () => t("Resolved · the customer was told the chat ended") };
 
 function renderHeader() {
   const conversation = state.conversations.get(state.current);
@@ -154,6 +156,12 @@ function renderMessages() {
   const conversation = state.conversations.get(state.current);
   list.replaceChildren();
   for (const message of messages) {
+    if (message.sender_type === "system") {
+      const text = ACTIVITY_TEXTS[(message.content || {}).activity];
+      list.append(el("li", { class: "message system", "data-seq": message.seq },
+        el("span", { class: "system-text", text: `${text ? text() : message.body} · ${formatTime(message.created_at, locale)}` })));
+      continue;
+    }
     const body = el("div", { class: "bubble" });
     if (message.sender_type === "bot" && message.content && message.content.html) {
       body.innerHTML = message.content.html;  // Markdown rendered on the server, raw HTML escaped

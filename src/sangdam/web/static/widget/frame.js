@@ -23,6 +23,7 @@ const state = {
   identified: null,           // the identity last sent, so each is sent once
   tracked: [],                // Sangdam.track calls waiting for the session
   session: false,
+  writingAgain: new Set(),    // ended conversations the customer chose to write in again
 };
 let socket = null;
 
@@ -119,7 +120,7 @@ function renderHome() {
   for (const conversation of items) {
     const button = el("button", { class: "conversation", type: "button" },
       el("span", { class: "preview", text: conversation.last_message_preview || "…" }),
-      el("small", { class: "muted", text: formatTime(conversation.last_activity_at, locale) }));
+      el("small", { class: "muted", text: (conversation.status === "resolved" ? `${t("Ended")} · ` : "") + formatTime(conversation.last_activity_at, locale) }));
     button.addEventListener("click", () => openConversation(conversation.id));
     list.append(el("li", {}, button));
   }
@@ -199,6 +200,7 @@ function renderMessages() {
   const lastWithButtons = [...messages].reverse().find((m) => m.content && m.content.buttons);
   const botActive = conversation && conversation.status === "bot";
   for (const message of messages) {
+    if (message.sender_type === "system") { list.append(systemLine(message)); continue; }
     const mine = message.sender_type === "contact";
     const item = el("li", { class: `message ${mine ? "mine" : "theirs"} ${message.sender_type}`, "data-seq": message.seq },
       mine ? null : el("small", { class: "sender", text: message.sender_name || t("Support") }),
@@ -215,6 +217,20 @@ function renderMessages() {
       body, el("small", { class: "meta muted", text: item.failed ? item.failed : t("Sending…") })));
   }
   list.scrollTop = list.scrollHeight;
+  // An ended chat: the composer gives way to "write again" (which reopens it) or a new one.
+  const ended = Boolean(conversation) && conversation.status === "resolved" && !state.writingAgain.has(id) && pending.length === 0;
+  $("ended").hidden = !ended;
+  $("composer").hidden = ended;
+}
+
+// Lines the system adds (the chat ended), in the customer's language.
+const ACTIVITY_TEXTS = { resolved: () => t("This conversation has ended.") };
+
+function systemLine(message) {
+  const text = ACTIVITY_TEXTS[(message.content || {}).activity];
+  return el("li", { class: "message system", "data-seq": message.seq },
+    el("span", { class: "system-text", text: text ? text() : message.body }),
+    el("small", { class: "meta muted", text: formatTime(message.created_at, locale) }));
 }
 
 async function openConversation(id) {
@@ -350,6 +366,8 @@ function onFrame(frame) {
       const known = state.conversations.get(incoming.id);
       // Someone took it, or it ended: the customer no longer waits in line.
       if (known && (incoming.status !== "open" || incoming.assigned)) { incoming.queue_position = null; }
+      // Reopened: when it ends again, the customer is offered the choice again.
+      if (incoming.status !== "resolved") state.writingAgain.delete(incoming.id);
       upsertConversation(incoming);
       if (state.current === incoming.id) { renderMessages(); renderQueue(); }
       break;
@@ -445,6 +463,12 @@ function wire() {
     }
   });
   $("new-conversation").addEventListener("click", () => openConversation("new"));
+  $("start-new").addEventListener("click", () => openConversation("new"));
+  $("write-again").addEventListener("click", () => {
+    state.writingAgain.add(state.current);
+    renderMessages();
+    $("input").focus();
+  });
   $("back").addEventListener("click", showHome);
   $("close").addEventListener("click", () => toParent({ type: "close" }));
   document.addEventListener("visibilitychange", markRead);
