@@ -12,7 +12,12 @@ const state = {
   context: null,
   conversations: new Map(),   // id -> visitor view
   messages: new Map(),        // conversation id -> Map(seq -> message)
-  lastSeq: {},                // conversation id -> highest seq held
+  lastSeq: {},                // conversation id -> highest seq held (read receipts)
+  // conversation id -> the seq up to which this page holds every message: advanced only by
+  // the socket's in-order stream and by history pages, never by an ack (an ack can run
+  // ahead of a reply still on its way). hello sends these, so a reconnect resumes there.
+  position: {},
+  loaded: new Set(),          // conversations whose latest history page was fetched
   current: null,              // conversation id, "new", or null (home)
   open: false,
   unread: 0,
@@ -96,6 +101,13 @@ function upsertConversation(conversation) {
   const known = state.conversations.get(conversation.id);
   state.conversations.set(conversation.id, { ...known, ...conversation });
   renderHome();
+}
+
+// The server never sends a conversation past this many positions in one hello.
+const MAX_HELLO_CONVERSATIONS = 100;
+
+function advance(conversationId, seq) {
+  state.position[conversationId] = Math.max(state.position[conversationId] || 0, seq);
 }
 
 function addMessage(message) {
@@ -240,9 +252,12 @@ async function openConversation(id) {
   $("home").hidden = true;
   $("chat").hidden = false;
   $("back").hidden = false;
-  if (typeof id === "number" && !state.messages.has(id)) {
+  if (typeof id === "number" && !state.loaded.has(id)) {
     const page = await api(`/conversations/${id}/messages?limit=100`);
     page.messages.forEach(addMessage);
+    // The latest page holds everything up to its newest message.
+    if (page.messages.length) advance(id, page.messages[page.messages.length - 1].seq);
+    state.loaded.add(id);
   }
   renderMessages();
   renderQueue();
@@ -305,7 +320,11 @@ function onAck(frame) {
     }
   }
   saveOutbox();
-  if (frame.message) addMessage(frame.message);
+  if (frame.message) {
+    addMessage(frame.message);
+    // Known now, even if nothing came through the stream yet: a reconnect asks for all of it.
+    advance(frame.message.conversation_id, 0);
+  }
   renderMessages();
   flushOutbox();
 }
@@ -359,7 +378,11 @@ function onFrame(frame) {
       break;
     case "ack": onAck(frame); break;
     case "error": onError(frame); break;
-    case "message.created": addMessage(frame.data.message); break;
+    case "message.created":
+      // The socket sends each conversation's messages in order, catching up gaps itself.
+      addMessage(frame.data.message);
+      advance(frame.data.message.conversation_id, frame.data.message.seq);
+      break;
     case "conversation.created":
     case "conversation.updated": {
       const incoming = frame.data.conversation;
@@ -406,7 +429,8 @@ function connect() {
       state.ready = false;
       state.inFlight.clear();
       const conversations = {};
-      for (const [id, seq] of Object.entries(state.lastSeq)) conversations[id] = seq;
+      const ids = Object.keys(state.position).map(Number).sort((a, b) => b - a);
+      for (const id of ids.slice(0, MAX_HELLO_CONVERSATIONS)) conversations[id] = state.position[id];
       ws.send(JSON.stringify({ type: "hello", token: state.token, conversations }));
     },
     onFrame,
