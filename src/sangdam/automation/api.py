@@ -9,9 +9,22 @@ from sangdam.automation import service
 from sangdam.automation.models import AutomationRule
 from sangdam.automation.repository import AutomationRepository
 from sangdam.automation.schemas import RuleIn, RuleOut, RunOut
+from sangdam.kit.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["automation"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["automation"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
 def _out(rule: AutomationRule) -> RuleOut:
@@ -38,7 +51,9 @@ async def list_rules(context: CurrentAgent, session: Session) -> list[RuleOut]:
     return [_out(r) for r in await AutomationRepository(session, context.workspace_id).rules()]
 
 
-@router.post("/automation/rules", response_model=RuleOut, status_code=201)
+@router.post(
+    "/automation/rules", response_model=RuleOut, status_code=201, responses=responses(BadRequest)
+)
 async def create_rule(
     context: CurrentAgent, session: Session, payload: RuleIn, settings: AppSettings
 ) -> RuleOut:
@@ -47,14 +62,14 @@ async def create_rule(
 
 
 @router.get("/automation/rules/{rule_id}", response_model=RuleOut)
-async def get_rule(context: CurrentAgent, session: Session, rule_id: int) -> RuleOut:
+async def get_rule(context: CurrentAgent, session: Session, rule_id: Id) -> RuleOut:
     require_admin(context.role)
     return _out(await AutomationRepository(session, context.workspace_id).get(rule_id))
 
 
-@router.put("/automation/rules/{rule_id}", response_model=RuleOut)
+@router.put("/automation/rules/{rule_id}", response_model=RuleOut, responses=responses(BadRequest))
 async def update_rule(
-    context: CurrentAgent, session: Session, rule_id: int, payload: RuleIn, settings: AppSettings
+    context: CurrentAgent, session: Session, rule_id: Id, payload: RuleIn, settings: AppSettings
 ) -> RuleOut:
     require_admin(context.role)
     return _out(
@@ -63,14 +78,14 @@ async def update_rule(
 
 
 @router.delete("/automation/rules/{rule_id}", status_code=204)
-async def delete_rule(context: CurrentAgent, session: Session, rule_id: int) -> Response:
+async def delete_rule(context: CurrentAgent, session: Session, rule_id: Id) -> Response:
     require_admin(context.role)
     await service.delete_rule(session, context.workspace_id, rule_id)
     return Response(status_code=204)
 
 
 @router.get("/automation/rules/{rule_id}/runs", response_model=list[RunOut])
-async def rule_runs(context: CurrentAgent, session: Session, rule_id: int) -> list[RunOut]:
+async def rule_runs(context: CurrentAgent, session: Session, rule_id: Id) -> list[RunOut]:
     """What the rule did, newest first."""
     require_admin(context.role)
     repository = AutomationRepository(session, context.workspace_id)

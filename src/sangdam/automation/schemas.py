@@ -11,22 +11,24 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sangdam.kit.input import Id, Input, Int, Text
+
 Event = Literal[
     "conversation_created", "message_received", "handed_off", "tagged", "attribute_changed"
 ]
 EVENTS: tuple[str, ...] = get_args(Event)
 
 
-class _Strict(BaseModel):
+class _Strict(Input):
     model_config = ConfigDict(extra="forbid")
 
 
 class Trigger(_Strict):
     event: Event
     # "tagged": only this tag (any tag when null).
-    tag_id: int | None = None
+    tag_id: Id | None = None
     # "attribute_changed": only this attribute (any when null).
-    attribute: str | None = Field(default=None, max_length=100)
+    attribute: Text | None = Field(default=None, max_length=100)
 
 
 # ---- conditions -------------------------------------------------------------
@@ -35,19 +37,19 @@ class Trigger(_Strict):
 class ChannelCondition(_Strict):
     type: Literal["channel"]
     # Inbox channel types: web_widget, email, api.
-    any_of: list[str] = Field(min_length=1, max_length=10)
+    any_of: list[Text] = Field(min_length=1, max_length=10)
 
 
 class LanguageCondition(_Strict):
     type: Literal["language"]
     # The customer's language (ko, en, ja…), matched on the browser locale's prefix.
-    any_of: list[str] = Field(min_length=1, max_length=20)
+    any_of: list[Text] = Field(min_length=1, max_length=20)
 
 
 class TextContainsCondition(_Strict):
     type: Literal["text_contains"]
     # The message that triggered the rule contains any of these (case-insensitive).
-    any_of: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+    any_of: list[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(
         min_length=1, max_length=50
     )
 
@@ -55,7 +57,7 @@ class TextContainsCondition(_Strict):
 class BotCategoryCondition(_Strict):
     type: Literal["bot_category"]
     # The category the customer picked or the bot recognised (제품기능, 이용가격…).
-    any_of: list[str] = Field(min_length=1, max_length=50)
+    any_of: list[Text] = Field(min_length=1, max_length=50)
 
 
 Operator = Literal["=", "!=", "<", "<=", ">", ">=", "contains", "exists", "not_exists"]
@@ -64,9 +66,9 @@ Operator = Literal["=", "!=", "<", "<=", ">", ">=", "contains", "exists", "not_e
 class AttributeCondition(_Strict):
     type: Literal["attribute"]
     # A key of the customer's profile attributes, e.g. app_version or plan.
-    key: str = Field(min_length=1, max_length=100)
+    key: Text = Field(min_length=1, max_length=100)
     op: Operator
-    value: str | float | bool | None = None
+    value: Text | float | bool | None = None
     # How values compare: as text, as numbers, or as versions ("3.10.0" > "3.9.2").
     compare: Literal["text", "number", "version"] = "text"
 
@@ -99,7 +101,7 @@ class BusinessHoursCondition(_Strict):
 
 class HasTagCondition(_Strict):
     type: Literal["has_tag"]
-    tag_id: int
+    tag_id: Id
     on: Literal["conversation", "contact"] = "conversation"
     # false: the rule needs the tag to be absent.
     present: bool = True
@@ -122,36 +124,36 @@ Condition = Annotated[
 
 class AddTagAction(_Strict):
     type: Literal["add_tag"]
-    tag_id: int
+    tag_id: Id
     on: Literal["conversation", "contact"] = "conversation"
 
 
 class AssignTeamAction(_Strict):
     type: Literal["assign_team"]
-    team_id: int
+    team_id: Id
 
 
 class AssignAgentAction(_Strict):
     type: Literal["assign_agent"]
-    agent_id: int
+    agent_id: Id
 
 
 class SetPriorityAction(_Strict):
     type: Literal["set_priority"]
     # Higher is served first in the queue (0 normal).
-    priority: int = Field(ge=0, le=10)
+    priority: Int = Field(ge=0, le=10)
 
 
 class SendCannedReplyAction(_Strict):
     type: Literal["send_canned_reply"]
     # A team or workspace canned response (personal ones belong to one agent).
-    canned_response_id: int
+    canned_response_id: Id
 
 
 class AddNoteAction(_Strict):
     type: Literal["add_note"]
     # Internal note text; the canned-response variables work here too.
-    body: str = Field(min_length=1, max_length=5000)
+    body: Text = Field(min_length=1, max_length=5000)
     # Also notify the assignee (a reminder), not just leave the note.
     remind: bool = False
 
@@ -159,14 +161,14 @@ class AddNoteAction(_Strict):
 class NotifySlackAction(_Strict):
     type: Literal["notify_slack"]
     # A Slack incoming-webhook URL.
-    url: str = Field(max_length=2048)
+    url: Text = Field(max_length=2048)
     # The message; variables allowed. Empty: a default summary.
-    text: str | None = Field(default=None, max_length=2000)
+    text: Text | None = Field(default=None, max_length=2000)
 
 
 class CallWebhookAction(_Strict):
     type: Literal["call_webhook"]
-    url: str = Field(max_length=2048)
+    url: Text = Field(max_length=2048)
 
 
 Action = Annotated[
@@ -189,9 +191,9 @@ class RuleDefinition(_Strict):
 
 
 class RuleIn(RuleDefinition):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     enabled: bool = True
-    position: int = Field(default=0, ge=0, le=10_000)
+    position: Int = Field(default=0, ge=0, le=10_000)
 
     @field_validator("name")
     @classmethod

@@ -12,16 +12,22 @@ from sangdam.bot.schemas import BotOutcomes, BotPath, BotReport, BotStep, FlowIn
 from sangdam.conversations.service import load
 from sangdam.db import utcnow
 from sangdam.inboxes.repository import InboxRepository
+from sangdam.kit.errors import Forbidden, NotFound, Unauthorized, Unprocessable, responses
+from sangdam.kit.input import Id
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["bot"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["bot"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
 @router.get("/bot/flow", response_model=FlowOut)
 async def get_flow(
     context: CurrentAgent,
     session: Session,
-    inbox_id: int | None = Query(default=None, description="An entry point; none for the default"),
+    inbox_id: Id | None = Query(default=None, description="An entry point; none for the default"),
 ) -> FlowOut:
     if inbox_id is not None:
         await InboxRepository(session, context.workspace_id).get(inbox_id)
@@ -36,7 +42,7 @@ async def put_flow(
     context: CurrentAgent,
     session: Session,
     payload: FlowIn,
-    inbox_id: int | None = Query(default=None, description="An entry point; none for the default"),
+    inbox_id: Id | None = Query(default=None, description="An entry point; none for the default"),
 ) -> FlowOut:
     require_admin(context.role)
     if inbox_id is not None:
@@ -55,7 +61,7 @@ async def put_flow(
 
 
 @router.get("/conversations/{conversation_id}/bot-path", response_model=BotPath)
-async def bot_path(context: CurrentAgent, session: Session, conversation_id: int) -> BotPath:
+async def bot_path(context: CurrentAgent, session: Session, conversation_id: Id) -> BotPath:
     """What the customer did with the bot before reaching a person."""
     conversation, _ = await load(session, context.workspace_id, conversation_id)
     steps = await BotRepository(session, context.workspace_id).path(conversation_id)

@@ -5,26 +5,29 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sangdam.kit.input import Input
+from sangdam.kit.input import Text as FreeText
 
-class Text(BaseModel):
+
+class Text(Input):
     """A line the bot says, in both languages."""
 
     model_config = ConfigDict(extra="forbid")
-    ko: str = Field(min_length=1, max_length=1000)
-    en: str = Field(min_length=1, max_length=1000)
+    ko: FreeText = Field(min_length=1, max_length=1000)
+    en: FreeText = Field(min_length=1, max_length=1000)
 
     def get(self, lang: str) -> str:
         return self.ko if lang == "ko" else self.en
 
 
-class CategoryButton(BaseModel):
+class CategoryButton(Input):
     model_config = ConfigDict(extra="forbid")
     # Matches FaqEntry.category.
-    key: str = Field(min_length=1, max_length=100)
+    key: FreeText = Field(min_length=1, max_length=100)
     label: Text
 
 
-class FlowDefinition(BaseModel):
+class FlowDefinition(Input):
     """A button flow: greeting → categories → questions → answer → helpful? → a person."""
 
     model_config = ConfigDict(extra="forbid")
@@ -60,7 +63,7 @@ class FlowDefinition(BaseModel):
     more_label: Text = Text(ko="자세히 보기", en="Read more")
 
 
-class FlowIn(BaseModel):
+class FlowIn(Input):
     model_config = ConfigDict(extra="forbid")
     enabled: bool = True
     definition: FlowDefinition

@@ -5,10 +5,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sangdam.kit.input import Id, Input, Text
+
 Scope = Literal["personal", "team", "workspace"]
 
 
-class CannedIn(BaseModel):
+class CannedIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     scope: Scope = Field(
@@ -16,18 +18,18 @@ class CannedIn(BaseModel):
         description="personal: only you; team: the members of `team_id`; workspace: everyone. "
         "Team and workspace ones are managed by admins.",
     )
-    team_id: int | None = Field(default=None, description="Required for scope `team`.")
+    team_id: Id | None = Field(default=None, description="Required for scope `team`.")
     lang: Literal["ko", "en"] | None = Field(
         default=None, description="The customer language it is written in; null for any."
     )
-    shortcut: str = Field(
+    shortcut: Text = Field(
         min_length=1,
         max_length=50,
         pattern=r"^[^\s/]+$",
         description="Typed after '/' in the reply box: 환불, refund, greeting… (no spaces).",
     )
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(
+    title: Text = Field(min_length=1, max_length=200)
+    body: Text = Field(
         min_length=1,
         max_length=20_000,
         description="Plain text. Variables: {{contact.name}}, {{contact.email}}, {{agent.name}}, "
@@ -58,10 +60,10 @@ class CannedOut(BaseModel):
     updated_at: dt.datetime
 
 
-class RenderIn(BaseModel):
+class RenderIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    conversation_id: int
+    conversation_id: Id
 
 
 class RenderOut(BaseModel):

@@ -21,11 +21,23 @@ from sangdam.contacts.schemas import (
 )
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import ConversationOut, agent_view
-from sangdam.errors import BadRequest
+from sangdam.kit.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id, Text
 from sangdam.workspaces.models import Workspace
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["contacts"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["contacts"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
 class ContactDetail(BaseModel):
@@ -48,16 +60,16 @@ def _cursor(raw: str | None) -> tuple[dt.datetime, int] | None:
         ) from None
 
 
-@router.get("/contacts", response_model=ContactPage)
+@router.get("/contacts", response_model=ContactPage, responses=responses(BadRequest))
 async def list_contacts(
     context: CurrentAgent,
     session: Session,
-    q: str | None = Query(default=None, max_length=200, description="Name, email or member id"),
-    attr: list[str] = Query(default=[], description="key:value, attribute must equal value"),
+    q: Text | None = Query(default=None, max_length=200, description="Name, email or member id"),
+    attr: list[Text] = Query(default=[], description="key:value, attribute must equal value"),
     seen_within_days: int | None = Query(default=None, ge=1, le=3650),
     verified: bool = Query(default=False, description="Only verified members"),
-    tag_id: int | None = Query(default=None, description="Only customers with this tag"),
-    cursor: str | None = None,
+    tag_id: Id | None = Query(default=None, description="Only customers with this tag"),
+    cursor: Text | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> ContactPage:
     filters = ContactFilter(
@@ -80,7 +92,7 @@ async def list_contacts(
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactDetail)
-async def get_contact(context: CurrentAgent, session: Session, contact_id: int) -> ContactDetail:
+async def get_contact(context: CurrentAgent, session: Session, contact_id: Id) -> ContactDetail:
     contact = await ContactRepository(session, context.workspace_id).get(contact_id)
     conversations = await ConversationRepository(session, context.workspace_id).for_contact(
         contact_id, limit=200
@@ -106,9 +118,9 @@ async def get_contact(context: CurrentAgent, session: Session, contact_id: int) 
 async def contact_events(
     context: CurrentAgent,
     session: Session,
-    contact_id: int,
+    contact_id: Id,
     kind: str | None = Query(default=None, pattern="^(page_view|event)$"),
-    before: int | None = Query(default=None, ge=1),
+    before: Id | None = Query(default=None),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> ContactEventPage:
     await ContactRepository(session, context.workspace_id).get(contact_id)

@@ -4,11 +4,19 @@ import datetime as dt
 import json
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    computed_field,
+    field_validator,
+)
 
 from sangdam.db import utcnow
+from sangdam.kit.input import Input, JsonObject, Text, Verbatim, clean_json
 
 # Custom attributes: limits that keep one contact's profile a profile, not a blob store.
 MAX_ATTRIBUTES = 50
@@ -34,11 +42,12 @@ def check_flat_object(
         return {}
     if not isinstance(value, dict):
         raise ValueError(f"{what} must be an object of key: value pairs")
+    value = clean_json(value)
     if len(value) > max_keys:
         raise ValueError(f"{what} has {len(value)} keys; the limit is {max_keys}")
     clean: dict[str, Scalar] = {}
     for key, item in value.items():
-        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
             raise ValueError(
                 f"{what} key {str(key)[:70]!r} must be letters, digits or _ (at most 64)"
             )
@@ -61,16 +70,35 @@ def check_flat_object(
     return clean
 
 
-class PageContext(BaseModel):
+def flat_object_schema(what: str, *, max_keys: int, max_text: int) -> WithJsonSchema:
+    """What ``check_flat_object`` takes, as JSON Schema (the byte limit aside)."""
+    scalar = [
+        {"type": "string", "maxLength": max_text},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "null"},
+    ]
+    flat = {
+        "type": "object",
+        "maxProperties": max_keys,
+        "propertyNames": {"pattern": KEY_PATTERN.pattern, "not": {"enum": sorted(RESERVED_KEYS)}},
+        "additionalProperties": {"anyOf": scalar},
+    }
+    return WithJsonSchema(
+        {"anyOf": [flat, {"type": "null"}], "description": f"{what}: flat key: value pairs"}
+    )
+
+
+class PageContext(Input):
     """What the widget reports about where the visitor is."""
 
     model_config = ConfigDict(extra="ignore")
 
-    url: str | None = Field(default=None, max_length=2048)
-    title: str | None = Field(default=None, max_length=300)
-    referrer: str | None = Field(default=None, max_length=2048)
-    locale: str | None = Field(default=None, max_length=35)
-    timezone: str | None = Field(default=None, max_length=64)
+    url: Text | None = Field(default=None, max_length=2048)
+    title: Text | None = Field(default=None, max_length=300)
+    referrer: Text | None = Field(default=None, max_length=2048)
+    locale: Text | None = Field(default=None, max_length=35)
+    timezone: Text | None = Field(default=None, max_length=64)
 
     @field_validator("url", "referrer")
     @classmethod
@@ -162,18 +190,23 @@ class VisitorContactOut(BaseModel):
     email: str | None
 
 
-class IdentifyIn(BaseModel):
+class IdentifyIn(Input):
     """What ``Sangdam.boot({...})`` passes on, from the host page."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    member_id: str | None = Field(default=None, alias="memberId", min_length=1, max_length=200)
-    member_hash: str | None = Field(default=None, alias="memberHash", max_length=128)
+    member_id: Verbatim | None = Field(default=None, alias="memberId", min_length=1, max_length=200)
+    member_hash: Verbatim | None = Field(default=None, alias="memberHash", max_length=128)
     # Optional, expiring: base64url(JSON {memberId, name, email, profile, exp}) "." hex HMAC.
-    member_token: str | None = Field(default=None, alias="memberToken", max_length=16 * 1024)
-    name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    profile: dict[str, Any] = Field(default_factory=dict)
+    member_token: Verbatim | None = Field(default=None, alias="memberToken", max_length=16 * 1024)
+    name: Text | None = Field(default=None, max_length=200)
+    email: Text | None = Field(default=None, max_length=320)
+    profile: Annotated[
+        JsonObject,
+        flat_object_schema(
+            "Profile attributes", max_keys=MAX_ATTRIBUTES, max_text=MAX_ATTRIBUTE_TEXT
+        ),
+    ] = Field(default_factory=dict)
 
     @field_validator("profile", mode="before")
     @classmethod
@@ -197,11 +230,16 @@ class IdentifyOut(BaseModel):
     problem: str | None = None
 
 
-class TrackIn(BaseModel):
+class TrackIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    event: str = Field(description="What happened, e.g. 'checkout_started' (at most 80 chars).")
-    props: dict[str, Any] = Field(default_factory=dict)
+    event: Text = Field(
+        description="What happened, e.g. 'checkout_started' (at most 80 chars).",
+        json_schema_extra={"pattern": r"^\s*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]{0,79}\s*$"},
+    )
+    props: Annotated[
+        JsonObject, flat_object_schema("Event properties", max_keys=MAX_EVENT_PROPS, max_text=500)
+    ] = Field(default_factory=dict)
     context: PageContext = Field(default_factory=PageContext)
 
     @field_validator("event")

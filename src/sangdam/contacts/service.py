@@ -46,6 +46,7 @@ from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.inboxes.models import Inbox
 from sangdam.kit.errors import BadRequest, TooManyRequests, Unauthorized
+from sangdam.kit.input import clean_json
 from sangdam.kit.secrets import hash_token, new_token
 from sangdam.kit.useragent import parse_user_agent
 from sangdam.reactions.schemas import AttributesChanged
@@ -192,7 +193,10 @@ def _read_member_token(secret: str, token: str, max_seconds: int) -> dict[str, A
     if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
         return "bad_token"
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        # Signed, but still text that enters: the same rule as every entry point.
+        claims = clean_json(
+            json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        )
     except (ValueError, binascii.Error):
         return "bad_token"
     if not isinstance(claims, dict) or not isinstance(claims.get("memberId"), str):

@@ -18,19 +18,32 @@ from sangdam.conversations.schemas import (
     StatusIn,
     agent_view,
 )
+from sangdam.kit.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id, Text
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["conversations"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["conversations"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
-@router.get("/conversations", response_model=ConversationPage)
+@router.get("/conversations", response_model=ConversationPage, responses=responses(BadRequest))
 async def list_conversations(
     context: CurrentAgent,
     session: Session,
     status: Literal["bot", "open", "snoozed", "resolved", "all"] = "open",
     assignee: Literal["any", "me", "unassigned"] = "any",
-    before: str | None = Query(default=None, description="`next_before` of the previous page"),
+    before: Text | None = Query(default=None, description="`next_before` of the previous page"),
     limit: int = Query(default=50, ge=1, le=200),
-    tag_id: int | None = Query(default=None, description="Only conversations with this tag"),
+    tag_id: Id | None = Query(default=None, description="Only conversations with this tag"),
 ) -> ConversationPage:
     return await service.list_for_agent(
         session,
@@ -49,7 +62,7 @@ async def conversation_counts(context: CurrentAgent, session: Session) -> dict[s
     return await ConversationRepository(session, context.workspace_id).counts(context.agent.id)
 
 
-async def _view(session: Session, context: CurrentAgent, conversation_id: int) -> ConversationOut:
+async def _view(session: Session, context: CurrentAgent, conversation_id: Id) -> ConversationOut:
     conversation, contact = await service.load(session, context.workspace_id, conversation_id)
     view = ConversationOut.model_validate(agent_view(conversation, contact))
     read = await ConversationRepository(session, context.workspace_id).read_state(
@@ -61,22 +74,26 @@ async def _view(session: Session, context: CurrentAgent, conversation_id: int) -
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
 async def get_conversation(
-    context: CurrentAgent, session: Session, conversation_id: int
+    context: CurrentAgent, session: Session, conversation_id: Id
 ) -> ConversationOut:
     return await _view(session, context, conversation_id)
 
 
 @router.post("/conversations/{conversation_id}/status", response_model=ConversationOut)
 async def set_status(
-    context: CurrentAgent, session: Session, conversation_id: int, payload: StatusIn
+    context: CurrentAgent, session: Session, conversation_id: Id, payload: StatusIn
 ) -> ConversationOut:
     await service.set_status(session, context.workspace_id, conversation_id, Status(payload.status))
     return await _view(session, context, conversation_id)
 
 
-@router.post("/conversations/{conversation_id}/assignee", response_model=ConversationOut)
+@router.post(
+    "/conversations/{conversation_id}/assignee",
+    response_model=ConversationOut,
+    responses=responses(BadRequest),
+)
 async def assign(
-    context: CurrentAgent, session: Session, conversation_id: int, payload: AssignIn
+    context: CurrentAgent, session: Session, conversation_id: Id, payload: AssignIn
 ) -> ConversationOut:
     await service.assign(
         session, context.workspace_id, conversation_id, payload.agent_id, by=context.agent
@@ -84,9 +101,9 @@ async def assign(
     return await _view(session, context, conversation_id)
 
 
-@router.post("/conversations/{conversation_id}/read")
+@router.post("/conversations/{conversation_id}/read", responses=responses(BadRequest))
 async def mark_read(
-    context: CurrentAgent, session: Session, conversation_id: int, payload: ReadIn
+    context: CurrentAgent, session: Session, conversation_id: Id, payload: ReadIn
 ) -> dict[str, int]:
     seq = await service.mark_read_by_agent(
         session, context.workspace_id, conversation_id, context.agent, payload.seq

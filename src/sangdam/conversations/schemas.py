@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation
+from sangdam.kit.input import Id, Input, Seq
 
 
 class ConversationOut(BaseModel):
@@ -64,19 +65,19 @@ class ConversationPage(BaseModel):
     )
 
 
-class StatusIn(BaseModel):
+class StatusIn(Input):
     model_config = ConfigDict(extra="forbid")
     status: Literal["open", "snoozed", "resolved"]
 
 
-class AssignIn(BaseModel):
+class AssignIn(Input):
     model_config = ConfigDict(extra="forbid")
-    agent_id: int | None = Field(description="The agent to assign, or null to unassign.")
+    agent_id: Id | None = Field(description="The agent to assign, or null to unassign.")
 
 
-class ReadIn(BaseModel):
+class ReadIn(Input):
     model_config = ConfigDict(extra="forbid")
-    seq: int = Field(ge=0, description="The highest message seq the reader has seen.")
+    seq: Seq = Field(description="The highest message seq the reader has seen.")
 
 
 def agent_view(conversation: Conversation, contact: Contact | None) -> dict[str, Any]:

@@ -123,7 +123,7 @@ SCRIPT: tuple[tuple[str, PageContext, str, list[tuple[str, str]], Status], ...] 
 
 async def _seed_knowledge(session: AsyncSession, workspace_id: int) -> None:
     await import_faqs(session, workspace_id, FAQ_FILE.read_bytes(), replace=True)
-    slugs = {}
+    slugs: dict[tuple[str, str], int] = {}
     for article in ARTICLES:
         saved = await save_article(session, workspace_id, article)
         slugs[(article.lang, article.slug)] = saved.id

@@ -7,9 +7,22 @@ from fastapi import APIRouter
 from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
 from sangdam.email import service
 from sangdam.email.schemas import EmailInboxIn, EmailInboxOut
+from sangdam.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["email"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["email"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
 @router.get("/email-inbox", response_model=EmailInboxOut | None)
@@ -20,7 +33,7 @@ async def get_email_inbox(context: CurrentAgent, session: Session) -> EmailInbox
     return EmailInboxOut(id=inbox.id, name=inbox.name, address=inbox.config["address"])
 
 
-@router.put("/email-inbox", response_model=EmailInboxOut)
+@router.put("/email-inbox", response_model=EmailInboxOut, responses=responses(BadRequest, Conflict))
 async def set_email_inbox(
     context: CurrentAgent, session: Session, payload: EmailInboxIn, settings: AppSettings
 ) -> EmailInboxOut:

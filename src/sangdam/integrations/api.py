@@ -11,6 +11,7 @@ from sangdam.auth.dependencies import (
     AppSettings,
     CurrentAgent,
     Session,
+    checks_credentials,
     require_csrf,
     resolve_agent,
     sangdam,
@@ -29,12 +30,26 @@ from sangdam.integrations.schemas import (
     GithubIssueLink,
     GithubIssueOut,
 )
+from sangdam.kit.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["integrations"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["integrations"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
-async def _agent_without_transaction(request: Request, workspace_id: int) -> AgentContext:
+@checks_credentials("agent")
+async def _agent_without_transaction(request: Request, workspace_id: Id) -> AgentContext:
     """The agent, checked in a short read: the endpoint then calls out holding no lock."""
     async with sangdam(request).db.read() as session:
         context = await resolve_agent(request, session, workspace_id)
@@ -47,7 +62,7 @@ AgentOutsideTransaction = Annotated[AgentContext, Depends(_agent_without_transac
 
 @router.get("/contacts/{contact_id}/external-data", response_model=ExternalDataResult)
 async def external_data(
-    context: CurrentAgent, session: Session, contact_id: int, settings: AppSettings
+    context: CurrentAgent, session: Session, contact_id: Id, settings: AppSettings
 ) -> ExternalDataResult:
     contact = await ContactRepository(session, context.workspace_id).get(contact_id)
     return await service.external_card(session, contact, settings)
@@ -60,7 +75,9 @@ async def get_external_data(context: CurrentAgent, session: Session) -> External
     return service.external_view(await repository.of_kind(IntegrationKind.EXTERNAL_DATA))
 
 
-@router.put("/integrations/external-data", response_model=ExternalDataOut)
+@router.put(
+    "/integrations/external-data", response_model=ExternalDataOut, responses=responses(BadRequest)
+)
 async def put_external_data(
     context: CurrentAgent, session: Session, payload: ExternalDataIn, settings: AppSettings
 ) -> ExternalDataOut:
@@ -86,7 +103,7 @@ async def get_github(context: CurrentAgent, session: Session) -> GithubConfigOut
     return service.github_view(await repository.of_kind(IntegrationKind.GITHUB))
 
 
-@router.put("/integrations/github", response_model=GithubConfigOut)
+@router.put("/integrations/github", response_model=GithubConfigOut, responses=responses(BadRequest))
 async def put_github(
     context: CurrentAgent, session: Session, payload: GithubConfigIn, settings: AppSettings
 ) -> GithubConfigOut:
@@ -99,7 +116,7 @@ async def put_github(
 
 @router.get("/conversations/{conversation_id}/github-issues", response_model=GithubIssueLink)
 async def github_issues(
-    context: CurrentAgent, session: Session, conversation_id: int, settings: AppSettings
+    context: CurrentAgent, session: Session, conversation_id: Id, settings: AppSettings
 ) -> GithubIssueLink:
     """The issues made from this conversation, and a prefilled new-issue link."""
     return await service.new_issue_link(
@@ -115,7 +132,7 @@ async def github_issues(
 async def create_github_issue(
     context: AgentOutsideTransaction,
     request: Request,
-    conversation_id: int,
+    conversation_id: Id,
     payload: GithubIssueIn,
 ) -> GithubIssueOut:
     app = sangdam(request)

@@ -5,8 +5,13 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
+
+from sangdam.kit.input import Input, Text, Verbatim, clean_text
 
 REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+# As documented: spaces around owner/name are trimmed.
+REPO_SCHEMA: JsonDict = {"pattern": r"^\s*[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}\s*$"}
 
 
 def _web_url(value: str | None) -> str | None:
@@ -23,16 +28,16 @@ def _text(value: Any, limit: int) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise ValueError("must be text or a number")
-    return value[:limit]
+    return clean_text(value[:limit])
 
 
 # ---- the external data card -------------------------------------------------------------
 
 
-class ExternalDataIn(BaseModel):
+class ExternalDataIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2048, description="The company's https endpoint.")
+    url: Text = Field(max_length=2048, description="The company's https endpoint.")
     enabled: bool = True
 
 
@@ -127,23 +132,27 @@ class ExternalDataResult(BaseModel):
 # ---- GitHub ------------------------------------------------------------------------------
 
 
-class GithubConfigIn(BaseModel):
+class GithubConfigIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    api_url: str = Field(
+    api_url: Text = Field(
         default="https://api.github.com",
         max_length=500,
         description="https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise.",
     )
-    repo: str = Field(max_length=201, description="owner/name of the default repository.")
+    repo: Text = Field(
+        max_length=201,
+        description="owner/name of the default repository.",
+        json_schema_extra=REPO_SCHEMA,
+    )
     # Omitted: keep the stored token. Empty: remove it (prefilled links only).
-    token: str | None = Field(default=None, max_length=500)
+    token: Verbatim | None = Field(default=None, max_length=500)
 
     @field_validator("repo")
     @classmethod
     def _repo(cls, value: str) -> str:
         value = value.strip()
-        if not REPO_PATTERN.match(value):
+        if not REPO_PATTERN.fullmatch(value):
             raise ValueError("write the repository as owner/name, e.g. cloudgate/app")
         return value
 
@@ -157,17 +166,17 @@ class GithubConfigOut(BaseModel):
     token_hint: str | None
 
 
-class GithubIssueIn(BaseModel):
+class GithubIssueIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=256)
-    body: str = Field(default="", max_length=60000)
-    repo: str | None = Field(default=None, max_length=201)
+    title: Text = Field(min_length=1, max_length=256)
+    body: Text = Field(default="", max_length=60000)
+    repo: Text | None = Field(default=None, max_length=201, json_schema_extra=REPO_SCHEMA)
 
     @field_validator("repo")
     @classmethod
     def _repo(cls, value: str | None) -> str | None:
-        if value is not None and not REPO_PATTERN.match(value.strip()):
+        if value is not None and not REPO_PATTERN.fullmatch(value.strip()):
             raise ValueError("write the repository as owner/name, e.g. cloudgate/app")
         return value.strip() if value else None
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session, sangdam
-from sangdam.errors import NotFound
+from sangdam.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id, Text
 from sangdam.kit.markdown import render_markdown
 from sangdam.knowledge import service
 from sangdam.knowledge.repository import KnowledgeRepository, workspace_by_slug
@@ -23,7 +34,11 @@ from sangdam.web.pages import APP_CSP, render_page
 from sangdam.workspaces.models import Workspace
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["knowledge"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["knowledge"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 help_router = APIRouter(include_in_schema=False)
 
 
@@ -33,7 +48,7 @@ def _help_url(settings: AppSettings, workspace: Workspace | None) -> str:
 
 @router.get("/faqs", response_model=list[FaqOut])
 async def list_faqs(
-    context: CurrentAgent, session: Session, lang: str | None = None, category: str | None = None
+    context: CurrentAgent, session: Session, lang: Text | None = None, category: Text | None = None
 ) -> list[FaqOut]:
     entries = await KnowledgeRepository(session, context.workspace_id).faqs(
         lang=lang, category=category
@@ -41,22 +56,23 @@ async def list_faqs(
     return [service.faq_out(e) for e in entries]
 
 
-@router.post("/faqs", response_model=FaqOut, status_code=201)
+@router.post(
+    "/faqs", response_model=FaqOut, status_code=201, responses=responses(BadRequest, Conflict)
+)
 async def create_faq(context: CurrentAgent, session: Session, payload: FaqIn) -> FaqOut:
     require_admin(context.role)
     return service.faq_out(await service.create_faq(session, context.workspace_id, payload))
 
 
-@router.put("/faqs/{faq_id}", response_model=FaqOut)
-async def update_faq(
-    context: CurrentAgent, session: Session, faq_id: int, payload: FaqIn
-) -> FaqOut:
+# `:int`: /faqs/export and /faqs/import are other resources, not entries with a bad id.
+@router.put("/faqs/{faq_id:int}", response_model=FaqOut, responses=responses(BadRequest, Conflict))
+async def update_faq(context: CurrentAgent, session: Session, faq_id: Id, payload: FaqIn) -> FaqOut:
     require_admin(context.role)
     return service.faq_out(await service.update_faq(session, context.workspace_id, faq_id, payload))
 
 
-@router.delete("/faqs/{faq_id}", status_code=204)
-async def delete_faq(context: CurrentAgent, session: Session, faq_id: int) -> Response:
+@router.delete("/faqs/{faq_id:int}", status_code=204)
+async def delete_faq(context: CurrentAgent, session: Session, faq_id: Id) -> Response:
     require_admin(context.role)
     await service.delete_faq(session, context.workspace_id, faq_id)
     return Response(status_code=204)
@@ -67,7 +83,11 @@ async def delete_faq(context: CurrentAgent, session: Session, faq_id: int) -> Re
     response_model=ImportResult,
     openapi_extra={
         "requestBody": {
-            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            # Read as bytes whatever the type says; text/plain works from any client.
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
             "description": 'One JSON object a line: {"id", "category", "question", '
             '"paraphrases", "answer", "lang"}. All or nothing: any bad line rejects the file.',
         }
@@ -88,7 +108,16 @@ async def import_faqs(
     return result
 
 
-@router.get("/faqs/export", response_class=PlainTextResponse)
+@router.get(
+    "/faqs/export",
+    # The file is NDJSON; errors are JSON like everywhere else.
+    responses={
+        200: {
+            "description": "One JSON object a line, as the import takes it.",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def export_faqs(context: CurrentAgent, session: Session) -> PlainTextResponse:
     text = await service.export_faqs(session, context.workspace_id)
     return PlainTextResponse(
@@ -103,8 +132,8 @@ async def search(
     context: CurrentAgent,
     session: Session,
     settings: AppSettings,
-    q: str = Query(max_length=500),
-    lang: str | None = None,
+    q: Annotated[Text, Query(max_length=500)],
+    lang: Text | None = None,
 ) -> SearchResult:
     """FAQ answers and help-center articles for the reply box, best first."""
     workspace = await session.get(Workspace, context.workspace_id)
@@ -126,7 +155,7 @@ async def list_articles(
     ]
 
 
-@router.post("/articles", response_model=ArticleOut, status_code=201)
+@router.post("/articles", response_model=ArticleOut, status_code=201, responses=responses(Conflict))
 async def create_article(context: CurrentAgent, session: Session, payload: ArticleIn) -> ArticleOut:
     require_admin(context.role)
     return ArticleOut.model_validate(
@@ -134,9 +163,9 @@ async def create_article(context: CurrentAgent, session: Session, payload: Artic
     )
 
 
-@router.put("/articles/{article_id}", response_model=ArticleOut)
+@router.put("/articles/{article_id}", response_model=ArticleOut, responses=responses(Conflict))
 async def update_article(
-    context: CurrentAgent, session: Session, article_id: int, payload: ArticleIn
+    context: CurrentAgent, session: Session, article_id: Id, payload: ArticleIn
 ) -> ArticleOut:
     require_admin(context.role)
     article = await service.save_article(session, context.workspace_id, payload, article_id)
@@ -146,7 +175,7 @@ async def update_article(
 # ---- the public help center -----------------------------------------------------------
 
 
-async def _public_workspace(session: Session, slug: str) -> Workspace:
+async def _public_workspace(session: Session, slug: Text) -> Workspace:
     workspace = await workspace_by_slug(session, slug)
     if workspace is None:
         raise NotFound("There is no help center at this address.")
@@ -154,14 +183,14 @@ async def _public_workspace(session: Session, slug: str) -> Workspace:
 
 
 @help_router.get("/help/{slug}")
-async def help_home(request: Request, slug: str, session: Session) -> RedirectResponse:
+async def help_home(request: Request, slug: Text, session: Session) -> RedirectResponse:
     workspace = await _public_workspace(session, slug)
     locale = negotiate(request.headers.get("accept-language"), None)
     return RedirectResponse(f"/help/{workspace.slug}/{locale}", status_code=302)
 
 
 @help_router.get("/help/{slug}/sitemap.xml")
-async def sitemap(slug: str, session: Session, settings: AppSettings) -> Response:
+async def sitemap(slug: Text, session: Session, settings: AppSettings) -> Response:
     workspace = await _public_workspace(session, slug)
     articles = await KnowledgeRepository(session, workspace.id).articles(published_only=True)
     base = _help_url(settings, workspace)
@@ -181,11 +210,11 @@ async def sitemap(slug: str, session: Session, settings: AppSettings) -> Respons
 @help_router.get("/help/{slug}/{lang}", response_class=HTMLResponse)
 async def help_index(
     request: Request,
-    slug: str,
-    lang: str,
+    slug: Text,
+    lang: Text,
     session: Session,
     settings: AppSettings,
-    q: str | None = None,
+    q: Text | None = None,
 ) -> HTMLResponse:
     if lang not in LOCALES:
         raise NotFound("This help center is in Korean (ko) and English (en).")
@@ -220,9 +249,9 @@ async def help_index(
 @help_router.get("/help/{slug}/{lang}/{article_slug}", response_class=HTMLResponse)
 async def help_article(
     request: Request,
-    slug: str,
-    lang: str,
-    article_slug: str,
+    slug: Text,
+    lang: Text,
+    article_slug: Text,
     session: Session,
     settings: AppSettings,
 ) -> HTMLResponse:

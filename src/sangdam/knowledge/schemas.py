@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sangdam.kit.input import Input, Text
 
 LANGS = ("ko", "en")
 # Any visible text without spaces at the ends: ids come from other systems (e.g. "card_arrival?").
@@ -12,32 +14,30 @@ KEY_PATTERN = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]{0,98}[^\s\x00-\x1f])?$
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def _check_lang(value: str) -> str:
-    if value not in LANGS:
-        raise ValueError(f"must be one of {', '.join(LANGS)}")
-    return value
+Lang = Literal["ko", "en"]
 
 
-Lang = Annotated[str, AfterValidator(_check_lang)]
-
-
-class FaqIn(BaseModel):
+class FaqIn(Input):
     """One FAQ entry, as in the JSONL import format."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    key: str = Field(alias="id", description="Your id for the entry, e.g. 'refund'.")
-    category: str = Field(min_length=1, max_length=100)
-    question: str = Field(min_length=1, max_length=500)
-    paraphrases: list[str] = Field(default_factory=list, max_length=100)
-    answer: str = Field(min_length=1, max_length=20000)
+    key: Text = Field(
+        alias="id",
+        description="Your id for the entry, e.g. 'refund'.",
+        json_schema_extra={"pattern": KEY_PATTERN.pattern},
+    )
+    category: Text = Field(min_length=1, max_length=100)
+    question: Text = Field(min_length=1, max_length=500)
+    paraphrases: list[Text] = Field(default_factory=list, max_length=100)
+    answer: Text = Field(min_length=1, max_length=20000)
     lang: Lang = "ko"
-    article: str | None = Field(default=None, description="Slug of a help-center article")
+    article: Text | None = Field(default=None, description="Slug of a help-center article")
 
     @field_validator("key")
     @classmethod
     def _key(cls, value: str) -> str:
-        if not KEY_PATTERN.match(value):
+        if not KEY_PATTERN.fullmatch(value):
             raise ValueError("must be 1-100 characters without line breaks or spaces at the ends")
         return value
 
@@ -70,21 +70,21 @@ class ImportResult(BaseModel):
     total: int
 
 
-class ArticleIn(BaseModel):
+class ArticleIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(max_length=120)
+    slug: Text = Field(max_length=120, json_schema_extra={"pattern": SLUG_PATTERN.pattern})
     lang: Lang = "ko"
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=300)
-    body: str = Field(min_length=1, max_length=100_000)
-    category: str | None = Field(default=None, max_length=100)
+    title: Text = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=300)
+    body: Text = Field(min_length=1, max_length=100_000)
+    category: Text | None = Field(default=None, max_length=100)
     published: bool = True
 
     @field_validator("slug")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not SLUG_PATTERN.match(value):
+        if not SLUG_PATTERN.fullmatch(value):
             raise ValueError("use lowercase letters, digits and hyphens, e.g. 'refund-policy'")
         return value
 

@@ -5,22 +5,28 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
+
+from sangdam.kit.input import Input, Text
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Documented in the schema; the validator below gives the message a person reads.
+CLIENT_ID_SCHEMA: JsonDict = {"pattern": CLIENT_ID_PATTERN.pattern}
 
 
 def check_client_id(value: str | None) -> str | None:
-    if value is not None and not CLIENT_ID_PATTERN.match(value):
+    if value is not None and not CLIENT_ID_PATTERN.fullmatch(value):
         raise ValueError("client_id must be 1-64 letters, digits or _.:- (a UUID works well)")
     return value
 
 
-class MessageIn(BaseModel):
+class MessageIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(description="Plain text; shown as text, never as HTML.")
+    body: Text = Field(description="Plain text; shown as text, never as HTML.")
     client_id: str | None = Field(
         default=None,
+        json_schema_extra=CLIENT_ID_SCHEMA,
         description="Idempotency key chosen by the client: a retry with the same key returns "
         "the original message; the same key with a different body is refused with 409.",
     )

@@ -12,11 +12,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from sangdam.contacts.schemas import PageContext
+from sangdam.kit.input import Id, Seq, Text, Verbatim, clean_text
 
 
 class _Frame(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ref: str | None = Field(default=None, max_length=64)
+    ref: Text | None = Field(default=None, max_length=64)
 
 
 class Ping(_Frame):
@@ -29,29 +30,29 @@ class Pong(_Frame):
 
 class Typing(_Frame):
     type: Literal["typing"]
-    conversation_id: int
+    conversation_id: Id
     # An agent typing an internal note is shown to colleagues only.
     private: bool = False
 
 
 class Read(_Frame):
     type: Literal["read"]
-    conversation_id: int
-    seq: int = Field(ge=0)
+    conversation_id: Id
+    seq: Seq
 
 
 class Send(_Frame):
     type: Literal["message.send"]
     # Visitors may leave it out to start a new conversation.
-    conversation_id: int | None = None
-    client_id: str = Field(max_length=64)
-    body: str = ""
+    conversation_id: Id | None = None
+    client_id: Verbatim = Field(max_length=64)
+    body: Text = ""
     # A bot button pressed instead of typing (visitors only).
-    button: str | None = Field(default=None, max_length=120)
+    button: Text | None = Field(default=None, max_length=120)
     private: bool = False
     context: PageContext | None = None
     # Outside business hours, the widget asks where to send the answer.
-    email: str | None = Field(default=None, max_length=320)
+    email: Text | None = Field(default=None, max_length=320)
 
 
 class Page(_Frame):
@@ -61,9 +62,9 @@ class Page(_Frame):
 
 class Hello(_Frame):
     type: Literal["hello"]
-    token: str = Field(max_length=200)
+    token: Verbatim = Field(max_length=200)
     # conversation id -> last seq the widget has; it gets what came after.
-    conversations: dict[int, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    conversations: dict[Id, Seq] = Field(default_factory=dict)
 
 
 ClientFrame = Annotated[Ping | Pong | Typing | Read | Send | Page, Field(discriminator="type")]
@@ -77,4 +78,7 @@ def describe(error: ValidationError) -> str:
     for item in error.errors()[:3]:
         where = ".".join(str(part) for part in item["loc"]) or "frame"
         problems.append(f"{where}: {item['msg']}")
-    return "Malformed frame (" + "; ".join(problems) + "). See docs/realtime.md for the protocol."
+    # A key of the frame may carry a character that cannot be sent back as UTF-8.
+    return clean_text(
+        "Malformed frame (" + "; ".join(problems) + "). See docs/realtime.md for the protocol."
+    )

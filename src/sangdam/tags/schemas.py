@@ -4,13 +4,15 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sangdam.kit.input import Id, Input, Text
+
 COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 
 
-class TagIn(BaseModel):
+class TagIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=50, description="불만, 개선 아이디어, VIP…")
+    name: Text = Field(min_length=1, max_length=50, description="불만, 개선 아이디어, VIP…")
     color: str = Field(default="#64748b", pattern=COLOR_PATTERN, description="#rrggbb")
 
     @field_validator("name")
@@ -31,10 +33,10 @@ class TagOut(BaseModel):
     created_at: dt.datetime
 
 
-class TagRef(BaseModel):
+class TagRef(Input):
     model_config = ConfigDict(extra="forbid")
 
-    tag_id: int
+    tag_id: Id
 
 
 class ContactTagsOut(BaseModel):

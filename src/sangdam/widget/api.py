@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -18,9 +18,19 @@ from sangdam.contacts.service import create_visitor, identify_visitor, record_vi
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import ReadIn, VisitorConversationOut
 from sangdam.conversations.service import mark_read_by_contact
-from sangdam.errors import NotFound
 from sangdam.inboxes.models import Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
+from sangdam.kit.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id, Seq, Text
 from sangdam.knowledge.service import suggest_articles
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import VisitorMessageOut
@@ -39,7 +49,16 @@ from sangdam.widget.schemas import (
 )
 from sangdam.workspaces.models import Workspace
 
-router = APIRouter(prefix="/api/widget/v1", tags=["widget"])
+router = APIRouter(
+    prefix="/api/widget/v1",
+    tags=["widget"],
+    responses=responses(Unauthorized, NotFound, Unprocessable, TooManyRequests),
+)
+# A message: a retry with the same client_id answers 200 with the message stored first.
+_MESSAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A retry: the message sent earlier with this client_id"},
+    **responses(BadRequest, Conflict, PayloadTooLarge),
+}
 
 
 async def _inbox(session: Session, key: str) -> Inbox:
@@ -88,7 +107,7 @@ async def resume_session(
     )
 
 
-@router.post("/identify", response_model=IdentifyOut)
+@router.post("/identify", response_model=IdentifyOut, responses=responses(BadRequest))
 async def identify(
     visitor: CurrentVisitor,
     session: Session,
@@ -135,7 +154,9 @@ async def track(
     return Response(status_code=204)
 
 
-@router.post("/conversations", response_model=StartedOut, status_code=201)
+@router.post(
+    "/conversations", response_model=StartedOut, status_code=201, responses=_MESSAGE_ERRORS
+)
 async def start(
     visitor: CurrentVisitor,
     session: Session,
@@ -179,7 +200,7 @@ async def articles(
     settings: AppSettings,
     request: Request,
     lang: Literal["ko", "en"] = "ko",
-    q: str = Query(default="", max_length=200),
+    q: Annotated[Text, Query(max_length=200)] = "",
     limit: int = Query(default=5, ge=1, le=10),
 ) -> ArticleSuggestions:
     if q.strip():
@@ -210,9 +231,9 @@ async def articles(
 async def history(
     visitor: CurrentVisitor,
     session: Session,
-    conversation_id: int,
-    after_seq: int | None = Query(default=None, ge=0),
-    before_seq: int | None = Query(default=None, ge=1),
+    conversation_id: Id,
+    after_seq: Seq | None = Query(default=None, ge=0),
+    before_seq: Id | None = Query(default=None),  # seqs start at 1: the Id range
     limit: int = Query(default=50, ge=1, le=500),
 ) -> VisitorMessagePage:
     await service.own_conversation(session, visitor.contact, conversation_id)
@@ -230,12 +251,15 @@ async def history(
 
 
 @router.post(
-    "/conversations/{conversation_id}/messages", response_model=VisitorMessageOut, status_code=201
+    "/conversations/{conversation_id}/messages",
+    response_model=VisitorMessageOut,
+    status_code=201,
+    responses=_MESSAGE_ERRORS,
 )
 async def send(
     visitor: CurrentVisitor,
     session: Session,
-    conversation_id: int,
+    conversation_id: Id,
     payload: VisitorMessageIn,
     settings: AppSettings,
     response: Response,
@@ -265,9 +289,9 @@ async def send(
     return VisitorMessageOut.model_validate(visitor_message(message))
 
 
-@router.post("/conversations/{conversation_id}/read")
+@router.post("/conversations/{conversation_id}/read", responses=responses(BadRequest))
 async def read(
-    visitor: CurrentVisitor, session: Session, conversation_id: int, payload: ReadIn
+    visitor: CurrentVisitor, session: Session, conversation_id: Id, payload: ReadIn
 ) -> dict[str, int]:
     conversation = await service.own_conversation(
         session, visitor.contact, conversation_id, for_update=True

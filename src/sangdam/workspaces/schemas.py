@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -32,7 +32,8 @@ class ApiTokenIn(Input):
         description="read: GET anything; write: change conversations, messages, contacts…; "
         "admin: act with the creator's role, settings included. Omitted: all three.",
     )
-    expires_at: AwareDatetime | None = Field(
+    # JSON has no datetime type: an ISO 8601 string with its time zone.
+    expires_at: Annotated[AwareDatetime, Field(strict=False)] | None = Field(
         default=None, description="From then on the token is refused (401). Omitted: never."
     )
 
