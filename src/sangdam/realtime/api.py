@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable
@@ -32,6 +33,7 @@ from sangdam.conversations.service import (
 )
 from sangdam.errors import BadRequest, NotFound, SangdamError, Unauthorized
 from sangdam.events.schemas import Event, EventType
+from sangdam.kit.input import clean_text
 from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
@@ -75,7 +77,7 @@ def _ref_of(data: Any) -> str | None:
     ref = data.get("ref")
     if not (isinstance(ref, str) and ref) and data.get("type") == "message.send":
         ref = data.get("client_id")
-    return ref[:64] if isinstance(ref, str) and ref else None
+    return clean_text(ref[:64]) if isinstance(ref, str) and ref else None
 
 
 def _internal_error() -> SangdamError:
@@ -122,6 +124,12 @@ async def _receive(websocket: WebSocket, connection: Connection | None, limit: i
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
+        pass
+    # orjson refuses a lone surrogate escape ("\ud83d"), which JSON.stringify writes for a
+    # string cut in the middle of an emoji; the text rule replaces it, as over HTTP.
+    try:
+        return json.loads(raw)
+    except ValueError:
         raise BadRequest("The frame is not valid JSON.", code="bad_frame") from None
 
 
