@@ -12,7 +12,17 @@ from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
 from sangdam.conversations.schemas import ConversationOut, agent_view
 from sangdam.conversations.service import load
 from sangdam.db import utcnow
-from sangdam.errors import BadRequest
+from sangdam.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
+from sangdam.kit.input import Id
 from sangdam.kit.outbound import check_target
 from sangdam.messages.service import send_as_agent
 from sangdam.routing import service
@@ -34,7 +44,11 @@ from sangdam.workspaces.models import Agent
 from sangdam.workspaces.repository import AgentRepository
 from sangdam.workspaces.service import require_admin
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["routing"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    tags=["routing"],
+    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+)
 
 
 async def _team_out(repository: RoutingRepository, team: Team) -> TeamOut:
@@ -99,7 +113,7 @@ async def create_team(context: CurrentAgent, session: Session, payload: TeamIn) 
 
 @router.put("/teams/{team_id}", response_model=TeamOut)
 async def update_team(
-    context: CurrentAgent, session: Session, team_id: int, payload: TeamIn
+    context: CurrentAgent, session: Session, team_id: Id, payload: TeamIn
 ) -> TeamOut:
     require_admin(context.role)
     team = await RoutingRepository(session, context.workspace_id).team(team_id)
@@ -108,7 +122,7 @@ async def update_team(
 
 @router.put("/teams/{team_id}/hours", response_model=TeamOut)
 async def set_hours(
-    context: CurrentAgent, session: Session, team_id: int, payload: BusinessHours | None
+    context: CurrentAgent, session: Session, team_id: Id, payload: BusinessHours | None
 ) -> TeamOut:
     """Business hours of a team (the General team's are the workspace's); null: always open."""
     require_admin(context.role)
@@ -118,11 +132,11 @@ async def set_hours(
     return await _team_out(repository, team)
 
 
-@router.put("/teams/{team_id}/slack", response_model=TeamOut)
+@router.put("/teams/{team_id}/slack", response_model=TeamOut, responses=responses(BadRequest))
 async def set_slack(
     context: CurrentAgent,
     session: Session,
-    team_id: int,
+    team_id: Id,
     payload: SlackIn | None,
     settings: AppSettings,
 ) -> TeamOut:
@@ -161,7 +175,7 @@ def _status(agent: Agent, loads: dict[int, int], now: dt.datetime) -> AgentStatu
 
 @router.put("/agents/{agent_id}/cap", response_model=AgentStatusOut)
 async def set_cap(
-    context: CurrentAgent, session: Session, agent_id: int, payload: CapIn
+    context: CurrentAgent, session: Session, agent_id: Id, payload: CapIn
 ) -> AgentStatusOut:
     """An admin sets how many open conversations an agent gets at once (auto-assignment)."""
     require_admin(context.role)
@@ -184,8 +198,12 @@ async def set_availability(
     return _status(agent, loads, utcnow())
 
 
-@router.post("/conversations/{conversation_id}/claim", response_model=ConversationOut)
-async def claim(context: CurrentAgent, session: Session, conversation_id: int) -> ConversationOut:
+@router.post(
+    "/conversations/{conversation_id}/claim",
+    response_model=ConversationOut,
+    responses=responses(Conflict),
+)
+async def claim(context: CurrentAgent, session: Session, conversation_id: Id) -> ConversationOut:
     """Take a waiting conversation; 409 if someone else was faster."""
     conversation, contact = await load(
         session, context.workspace_id, conversation_id, for_update=True
@@ -194,11 +212,15 @@ async def claim(context: CurrentAgent, session: Session, conversation_id: int) -
     return ConversationOut.model_validate(agent_view(conversation, contact))
 
 
-@router.post("/conversations/{conversation_id}/transfer", response_model=ConversationOut)
+@router.post(
+    "/conversations/{conversation_id}/transfer",
+    response_model=ConversationOut,
+    responses=responses(BadRequest, Conflict, PayloadTooLarge),
+)
 async def transfer(
     context: CurrentAgent,
     session: Session,
-    conversation_id: int,
+    conversation_id: Id,
     payload: TransferIn,
     settings: AppSettings,
 ) -> ConversationOut:
@@ -233,15 +255,15 @@ async def transfer(
 
 @router.get("/conversations/{conversation_id}/assignments", response_model=list[AssignmentOut])
 async def assignments(
-    context: CurrentAgent, session: Session, conversation_id: int
+    context: CurrentAgent, session: Session, conversation_id: Id
 ) -> list[AssignmentOut]:
     await load(session, context.workspace_id, conversation_id)
     events = await RoutingRepository(session, context.workspace_id).events(conversation_id)
     return [AssignmentOut.model_validate(e) for e in events]
 
 
-@router.delete("/teams/{team_id}", status_code=204)
-async def delete_team(context: CurrentAgent, session: Session, team_id: int) -> Response:
+@router.delete("/teams/{team_id}", status_code=204, responses=responses(BadRequest))
+async def delete_team(context: CurrentAgent, session: Session, team_id: Id) -> Response:
     require_admin(context.role)
     team = await RoutingRepository(session, context.workspace_id).team(team_id)
     if team.everyone:

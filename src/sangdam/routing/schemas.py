@@ -1,33 +1,58 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import holidays as holidays_package
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+)
+
+from sangdam.kit.input import Id, Input, Int, Text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class BusinessHours(BaseModel):
+def _text_only(value: Any) -> Any:
+    # "09:00" and "2026-01-01" as the schema says, not a number of seconds.
+    if not isinstance(value, str | dt.time | dt.date):
+        raise ValueError("must be text like 09:00 or 2026-01-01")
+    return value
+
+
+_Time = Annotated[dt.time, BeforeValidator(_text_only)]
+_Date = Annotated[dt.date, BeforeValidator(_text_only)]
+_COUNTRIES: list[JsonValue] = [*sorted(holidays_package.list_supported_countries())]
+_TIMEZONES: list[JsonValue] = [*sorted(available_timezones())]
+_DAYS: list[JsonValue] = list(DAYS)
+
+
+class BusinessHours(Input):
     """When people answer: a weekly schedule (with breaks), public holidays, closed dates."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Times and dates arrive as JSON strings ("09:00", "2026-01-01"): read them leniently.
+    model_config = ConfigDict(extra="forbid", strict=False)
 
-    timezone: str = "Asia/Seoul"
+    timezone: Text = Field(default="Asia/Seoul", json_schema_extra={"enum": _TIMEZONES})
     # Day -> open intervals, e.g. {"mon": [["09:00", "12:00"], ["13:00", "18:00"]]}.
-    weekly: dict[str, list[tuple[dt.time, dt.time]]] = Field(default_factory=dict)
+    weekly: dict[str, list[tuple[_Time, _Time]]] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"enum": _DAYS}}
+    )
     # Country whose public holidays close the team ("KR"), or null.
-    holidays: str | None = "KR"
-    closed_dates: list[dt.date] = Field(default_factory=list, max_length=366)
+    holidays: Text | None = Field(default="KR", json_schema_extra={"enum": _COUNTRIES})
+    closed_dates: list[_Date] = Field(default_factory=list, max_length=366)
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("use an IANA time zone such as Asia/Seoul") from None
+        if value not in available_timezones():
+            raise ValueError("use an IANA time zone such as Asia/Seoul")
         return value
 
     @field_validator("weekly")
@@ -46,21 +71,17 @@ class BusinessHours(BaseModel):
     @field_validator("holidays")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        if value is not None:
-            import holidays
-
-            if value.upper() not in holidays.list_supported_countries():
-                raise ValueError(f"no public-holiday calendar for {value!r} (try KR)")
-            return value.upper()
+        if value is not None and value not in _COUNTRIES:
+            raise ValueError(f"no public-holiday calendar for {value!r} (try KR)")
         return value
 
 
-class TeamIn(BaseModel):
+class TeamIn(Input):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     auto_assign: bool = False
-    no_answer_minutes: int = Field(default=5, ge=1, le=24 * 60)
-    member_ids: list[int] = Field(default_factory=list, max_length=500)
+    no_answer_minutes: Int = Field(default=5, ge=1, le=24 * 60)
+    member_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class SlackOut(BaseModel):
@@ -83,21 +104,21 @@ class TeamOut(BaseModel):
     slack: SlackOut | None = None
 
 
-class SlackIn(BaseModel):
+class SlackIn(Input):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=500, description="A Slack incoming-webhook URL")
+    url: Text = Field(max_length=500, description="A Slack incoming-webhook URL")
     business_hours_only: bool = False
 
 
-class CapIn(BaseModel):
+class CapIn(Input):
     model_config = ConfigDict(extra="forbid")
-    max_concurrent: int = Field(ge=0, le=100)
+    max_concurrent: Int = Field(ge=0, le=100)
 
 
-class AvailabilityIn(BaseModel):
+class AvailabilityIn(Input):
     model_config = ConfigDict(extra="forbid")
     availability: Literal["online", "away", "offline"]
-    max_concurrent: int | None = Field(default=None, ge=0, le=100)
+    max_concurrent: Annotated[Int, Field(ge=0, le=100)] | None = None
 
 
 class AgentStatusOut(BaseModel):
@@ -108,11 +129,10 @@ class AgentStatusOut(BaseModel):
     max_concurrent: int
     load: int
 
-
-class TransferIn(BaseModel):
+class TransferIn(Input):
     model_config = ConfigDict(extra="forbid")
-    team_id: int
-    note: str | None = Field(default=None, max_length=5000)
+    team_id: Id
+    note: Text | None = Field(default=None, max_length=5000)
 
 
 class AssignmentOut(BaseModel):
