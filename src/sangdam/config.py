@@ -123,7 +123,7 @@ class RateLimitSettings(BaseModel):
     # links or mailing a stranger again and again needs many.
     account_actions_per_address_per_hour: int = 30
     # "Forgot password" emails to one address per hour, so the form can't flood anyone.
-    reset_emails_per_address_per_hour: int = 3
+    reset_emails_per_recipient_per_hour: int = 3
     # Inbound emails per workspace per minute.
     emails_per_workspace_per_minute: int = 300
 

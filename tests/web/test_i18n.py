@@ -19,7 +19,8 @@ def _used_texts() -> set[str]:
     for section in SETTINGS_SECTIONS:  # the settings menu's entries and groups
         texts |= {section.title, section.group}
     for template in (WEB / "templates").rglob("*.html"):
-        texts |= set(re.findall(r'_\("([^"]+)"\)', template.read_text()))
+        # _("text") and _("text {name}", name=...) alike.
+        texts |= set(re.findall(r'_\("([^"]+)"[,)]', template.read_text()))
     for script in (WEB / "static").rglob("*.js"):
         source = script.read_text()
         texts |= set(re.findall(r'\bt\("([^"]+)"\)', source))

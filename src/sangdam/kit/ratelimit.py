@@ -270,7 +270,7 @@ class PublicLimits:
                 (
                     "resets:email",
                     email.strip().lower(),
-                    rates.reset_emails_per_address_per_hour,
+                    rates.reset_emails_per_recipient_per_hour,
                     HOUR,
                 ),
             )

@@ -146,6 +146,7 @@ function renderHeader() {
   const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
   $("assign-me").hidden = conversation.assignee_id === boot.agent.id;
   $("assign-me").title = assignee ? `${t("Assigned to")} ${assignee.name}` : t("Unassigned");
+  $("thread-assignee").textContent = assignee ? `${t("Assigned to")} ${assignee.name}` : t("Unassigned");
   desk.renderThreadTags(conversation);
 }
 
@@ -189,6 +190,7 @@ function renderMessages() {
 
 async function openConversation(id) {
   state.current = id;
+  closeTransfer();
   history.replaceState(null, "", `/inbox/${boot.workspaceId}?c=${id}`);
   $("thread-placeholder").hidden = true;
   $("thread").hidden = false;
@@ -318,7 +320,9 @@ const REASON_TEXTS = {
   went_offline: () => t("{name} went offline"),
   no_answer: () => t("no answer within {minutes} min"),
   disconnected: () => t("{name} disconnected"),
+  deactivated: () => t("{name} was deactivated"),
   transferred: () => t("transferred to {team} by {name}"),
+  transferred_to: () => t("transferred to {agent} by {name}"),
   rule: () => t("automation rule “{rule}”"),
 };
 
@@ -354,6 +358,60 @@ async function searchKnowledge() {
     results.append(item);
   }
   if (found.hits.length === 0) results.append(el("li", { class: "muted", text: t("Nothing found.") }));
+}
+
+// ---- transfer: to a colleague, or to a team's queue, with a note -------------------
+
+const PRESENCE_LABELS = { online: "Online", away: "Away", offline: "Offline" };
+
+async function openTransfer() {
+  const conversation = state.conversations.get(state.current);
+  if (!conversation) return;
+  const [floor, teams] = await Promise.all([api("agents/status").catch(() => []), api("teams").catch(() => [])]);
+  // Colleagues who can take it, present ones first; "Assign to me" is its own button.
+  const colleagues = floor.filter((a) => a.active !== false && a.id !== boot.agent.id && a.id !== conversation.assignee_id)
+    .sort((a, b) => Number(b.present) - Number(a.present) || a.name.localeCompare(b.name));
+  $("transfer-agents").replaceChildren(...colleagues.map((a) => el("option", {
+    value: `agent:${a.id}`,
+    text: `${a.name} · ${t(PRESENCE_LABELS[a.present ? "online" : a.availability === "away" ? "away" : "offline"])} · ${a.load}/${a.max_concurrent}`,
+  })));
+  $("transfer-teams").replaceChildren(...teams.map((team) => el("option", {
+    value: `team:${team.id}`,
+    text: `${team.name} · ${t("{n} waiting").replace("{n}", team.queue_size)}${team.open_now ? "" : ` · ${t("closed now")}`}`,
+  })));
+  $("transfer-agents").hidden = colleagues.length === 0;
+  $("transfer-submit").disabled = colleagues.length + teams.length === 0;
+  $("transfer-note").value = "";
+  $("transfer-error").hidden = true;
+  $("transfer-panel").hidden = false;
+  $("transfer").setAttribute("aria-expanded", "true");
+  $("transfer-target").focus();
+}
+
+function closeTransfer() {
+  $("transfer-panel").hidden = true;
+  $("transfer").setAttribute("aria-expanded", "false");
+}
+
+async function submitTransfer(event) {
+  event.preventDefault();
+  const [kind, id] = $("transfer-target").value.split(":");
+  if (!id) return;
+  const note = $("transfer-note").value.trim();
+  $("transfer-submit").disabled = true;
+  try {
+    upsertConversation(await api(`conversations/${state.current}/transfer`, {
+      method: "POST",
+      body: { [kind === "agent" ? "agent_id" : "team_id"]: Number(id), note: note || null },
+    }));
+    closeTransfer();
+    loadAssignments(state.current);
+  } catch (error) {
+    $("transfer-error").textContent = error.message;
+    $("transfer-error").hidden = false;
+  } finally {
+    $("transfer-submit").disabled = false;
+  }
 }
 
 // ---- sending --------------------------------------------------------------------
@@ -458,7 +516,7 @@ function onFrame(frame) {
       break;
     }
     case "mention":
-      if (frame.data.agent_id === boot.agent.id) notify(frame.data.reminder ? `${t("Reminder")} · ${frame.data.by}` : `${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
+      if (frame.data.agent_id === boot.agent.id) notify(frame.data.reminder ? `${t("Reminder")} · ${frame.data.by}` : frame.data.transfer ? `${frame.data.by} ${t("transferred a conversation to you")}` : `${frame.data.by} ${t("mentioned you")}`, frame.data.preview, frame.data.conversation_id);
       break;
     case "conversation.read": {
       const conversation = state.conversations.get(frame.data.conversation_id);
@@ -578,6 +636,9 @@ function wire() {
     } catch (error) { showComposerError(error.message); }
     loadAssignments(state.current);
   });
+  $("transfer").addEventListener("click", () => ($("transfer-panel").hidden ? openTransfer() : closeTransfer()));
+  $("transfer-cancel").addEventListener("click", closeTransfer);
+  $("transfer-panel").addEventListener("submit", submitTransfer);
   $("availability-select").addEventListener("change", async (event) => {
     const status = await api("me/availability", { method: "PUT", body: { availability: event.target.value } });
     $("availability-select").value = status.availability;
