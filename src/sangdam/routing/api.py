@@ -24,7 +24,6 @@ from sangdam.kit.errors import (
 )
 from sangdam.kit.input import Id
 from sangdam.kit.outbound import check_target
-from sangdam.messages.service import send_as_agent
 from sangdam.routing import service
 from sangdam.routing.models import Availability, Team, TeamMember
 from sangdam.routing.repository import RoutingRepository
@@ -170,6 +169,7 @@ def _status(agent: Agent, loads: dict[int, int], now: dt.datetime) -> AgentStatu
         present=service.is_present(agent, now),
         max_concurrent=agent.max_concurrent,
         load=loads.get(agent.id, 0),
+        active=agent.active,
     )
 
 
@@ -224,32 +224,29 @@ async def transfer(
     payload: TransferIn,
     settings: AppSettings,
 ) -> ConversationOut:
-    """Hand the conversation to another team's queue, with an internal note for them."""
+    """Hand the conversation to a colleague (``agent_id``) or to a team's queue
+    (``team_id``), with an internal note for them."""
     conversation, contact = await load(
         session, context.workspace_id, conversation_id, for_update=True
     )
-    team = await RoutingRepository(session, context.workspace_id).team(payload.team_id)
-    if payload.note:
-        await send_as_agent(
-            session,
-            conversation,
-            contact,
-            context.agent,
-            body=payload.note,
-            client_id=None,
-            private=True,
-            max_chars=settings.realtime.max_message_chars,
-        )
-    previous = conversation.assignee_id
-    if previous is not None:
-        await service.requeue(
-            session,
-            conversation,
-            reason=service.because("transferred", team=team.name, name=context.agent.display_name),
-        )
-    conversation.team_id = team.id
-    await service.enqueue(session, conversation, contact, team_id=team.id)
-    await service.capacity_freed(session, context.workspace_id, previous)
+    await service.transfer(
+        session,
+        conversation,
+        contact,
+        context.agent,
+        team=(
+            await RoutingRepository(session, context.workspace_id).team(payload.team_id)
+            if payload.team_id is not None
+            else None
+        ),
+        agent=(
+            await AgentRepository(session, context.workspace_id).get(payload.agent_id)
+            if payload.agent_id is not None
+            else None
+        ),
+        note=payload.note,
+        max_chars=settings.realtime.max_message_chars,
+    )
     return ConversationOut.model_validate(agent_view(conversation, contact))
 
 

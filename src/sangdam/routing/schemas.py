@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     JsonValue,
     field_validator,
+    model_validator,
 )
 
 from sangdam.kit.input import Id, Input, Int, Text
@@ -128,11 +129,23 @@ class AgentStatusOut(BaseModel):
     present: bool
     max_concurrent: int
     load: int
+    # False once deactivated: kept for history, never given conversations.
+    active: bool = True
+
 
 class TransferIn(Input):
+    """To a colleague (``agent_id``) or to a team's queue (``team_id``): one of the two."""
+
     model_config = ConfigDict(extra="forbid")
-    team_id: Id
+    team_id: Id | None = None
+    agent_id: Id | None = None
     note: Text | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if (self.team_id is None) == (self.agent_id is None):
+            raise ValueError("give either agent_id (a colleague) or team_id (a team's queue)")
+        return self
 
 
 class AssignmentOut(BaseModel):

@@ -24,7 +24,7 @@ from sangdam.db import utcnow
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.kit.errors import Conflict
-from sangdam.messages.service import emit_conversation_updated
+from sangdam.messages.service import emit_conversation_updated, send_as_agent
 from sangdam.notifications import service as notifications
 from sangdam.reactions.schemas import ConversationAssigned, ConversationResolved
 from sangdam.routing.models import AssignmentEvent, Availability, Team
@@ -46,6 +46,7 @@ REASONS = {
     "disconnected": "{name} disconnected",
     "deactivated": "{name} was deactivated",
     "transferred": "transferred to {team} by {name}",
+    "transferred_to": "transferred to {agent} by {name}",
     "rule": "automation rule “{rule}”",
 }
 
@@ -212,6 +213,65 @@ async def assign_to(
     require_active(agent)
     previous = conversation.assignee_id
     await _assign(session, conversation, agent, None, contact, kind="manual", reason=reason)
+    await capacity_freed(session, conversation.workspace_id, previous)
+
+
+async def transfer(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    by: Agent,
+    *,
+    team: Team | None = None,
+    agent: Agent | None = None,
+    note: str | None = None,
+    max_chars: int,
+) -> None:
+    """Hand a (locked) conversation to a colleague, or to a team's queue, with an internal
+    note for whoever takes it."""
+    if agent is not None:
+        require_active(agent)
+        if agent.id == conversation.assignee_id:
+            raise Conflict(
+                f"{agent.display_name} has this conversation already.", code="already_assigned"
+            )
+    if note:
+        await send_as_agent(
+            session,
+            conversation,
+            contact,
+            by,
+            body=note,
+            client_id=None,
+            private=True,
+            max_chars=max_chars,
+        )
+    previous = conversation.assignee_id
+    if agent is not None:
+        why = because("transferred_to", agent=agent.display_name, name=by.display_name)
+        await _assign(session, conversation, agent, None, contact, kind="manual", reason=why)
+        # Their inbox chimes, as for an @mention.
+        emit(
+            session,
+            Event(
+                type=EventType.MENTION,
+                workspace_id=conversation.workspace_id,
+                conversation_id=conversation.id,
+                data={
+                    "agent_id": agent.id,
+                    "conversation_id": conversation.id,
+                    "by": by.display_name,
+                    "preview": (note or conversation.last_message_preview)[:140],
+                    "transfer": True,
+                },
+            ),
+        )
+    elif team is not None:
+        if previous is not None:
+            why = because("transferred", team=team.name, name=by.display_name)
+            await requeue(session, conversation, reason=why)
+        conversation.team_id = team.id
+        await enqueue(session, conversation, contact, team_id=team.id)
     await capacity_freed(session, conversation.workspace_id, previous)
 
 

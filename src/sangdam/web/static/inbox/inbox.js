@@ -146,7 +146,7 @@ function renderHeader() {
   const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
   $("assign-me").hidden = conversation.assignee_id === boot.agent.id;
   $("assign-me").title = assignee ? `${t("Assigned to")} ${assignee.name}` : t("Unassigned");
-  $("thread-assignee").textContent = assignee ? `${t("Assigned to")} ${assignee.name}` : t("Unassigned");
+  $("thread-assignee").textContent = assignee ? `${t("Assigned to")}: ${assignee.name}` : t("Unassigned");
   desk.renderThreadTags(conversation);
 }
 
