@@ -53,6 +53,29 @@ async def test_every_api_route_refuses_a_caller_without_credentials(world: World
     assert len(checked) > 50
 
 
+async def test_headers_a_single_sign_on_proxy_would_set_are_not_trusted(world: World) -> None:
+    """No header names a user: anyone can send one (cf. Zammad CVE-2020-26030)."""
+    email = world.emails[world.owner.id]
+    claimed = {
+        name: email
+        for name in (
+            "Remote-User",
+            "X-Remote-User",
+            "X-Forwarded-User",
+            "X-Forwarded-Email",
+            "X-Auth-Request-Email",
+            "X-Auth-Request-User",
+            "X-Email",
+            "X-User",
+        )
+    }
+    async with httpx.AsyncClient(base_url=world.server.base_url, headers=claimed) as stranger:
+        assert (await stranger.get("/api/v1/me")).status_code == 401
+        assert (await stranger.get(f"{world.base}/conversations")).status_code == 401
+        page = await stranger.get(f"/inbox/{world.workspace.id}")
+        assert page.status_code == 303 and page.headers["location"] == "/login"
+
+
 async def test_the_inbox_pages_send_a_stranger_to_the_sign_in_page(world: World) -> None:
     async with httpx.AsyncClient(base_url=world.server.base_url) as anonymous:
         for path in (
