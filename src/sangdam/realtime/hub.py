@@ -388,14 +388,13 @@ class Hub:
     def feed_restored(self) -> None:
         """The feed was interrupted: catch visitors up and tell agents to resume.
 
-        A "credentials ended" broadcast may have been lost meanwhile: agents' sign-ins
-        are checked again too.
+        A "credentials ended" broadcast lost meanwhile is made up for by the re-check
+        before each command and heartbeat answer (and a resuming inbox signs in anew).
         """
         self._catch_up_visitors()
         for agents in self._agents.values():
             for agent in agents:
                 agent.send({"type": "resume_required"})
-                self._recheck(agent)
 
     def control(self, message: dict[str, Any]) -> None:
         """A control message from any process (``Broker.publish_control``)."""

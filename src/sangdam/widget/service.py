@@ -55,17 +55,6 @@ async def own_conversation(
     return conversation
 
 
-async def missed_messages(
-    session: AsyncSession, contact: Contact, conversation_id: int, after_seq: int, limit: int = 500
-) -> list[dict[str, Any]]:
-    """Messages of the visitor's conversation after ``after_seq``, as the visitor sees them."""
-    await own_conversation(session, contact, conversation_id)
-    messages = await MessageRepository(session, contact.workspace_id).page(
-        conversation_id, after_seq=after_seq, limit=limit, public_only=True
-    )
-    return [view for m in messages if (view := visitor_message(m)) is not None]
-
-
 async def known_positions(
     session: AsyncSession, contact: Contact, positions: dict[int, int]
 ) -> tuple[dict[int, int], list[int]]:
