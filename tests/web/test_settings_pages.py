@@ -104,3 +104,43 @@ async def test_unknown_sections_and_strangers(world: World, other_world: World) 
     async with httpx.AsyncClient(base_url=world.server.base_url) as anonymous:
         signed_out = await anonymous.get(f"/inbox/{world.workspace.id}/settings/tags")
     assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
+
+
+async def test_errors_on_pages_are_pages_in_the_browsers_language(
+    world: World, other_world: World
+) -> None:
+    stranger = await other_world.login()
+    korean = {"Accept": "text/html,*/*;q=0.8", "Accept-Language": "ko-KR,ko;q=0.9"}
+    english = {"Accept": "text/html,*/*;q=0.8", "Accept-Language": "en-US,en;q=0.9"}
+    for path in (
+        f"/inbox/{world.workspace.id}",  # not theirs
+        f"/inbox/{other_world.workspace.id}/settings/nothing-here",
+        "/no/such/page",
+    ):
+        page = await stranger.client.get(path, headers=korean)
+        assert page.status_code == 404, path
+        assert page.headers["content-type"].startswith("text/html"), path
+        assert "없는 페이지예요" in page.text and '"code"' not in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        page = await stranger.client.get(path, headers=english)
+        assert "This page does not exist" in page.text
+    # The API answers JSON whatever the client accepts.
+    api = await stranger.client.get(f"/api/v1/workspaces/{world.workspace.id}/tags", headers=korean)
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
+
+
+async def test_the_api_docs_page_and_its_files(world: World) -> None:
+    async with httpx.AsyncClient(base_url=world.server.base_url) as anonymous:
+        page = await anonymous.get("/api/docs", headers={"Accept-Language": "en"})
+        assert page.status_code == 200
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "<script>" not in page.text and "cdn" not in page.text.lower()
+        assert 'src="/api/docs/assets/swagger-ui-bundle.js"' in page.text
+        script = await anonymous.get("/api/docs/assets/swagger-ui-bundle.js")
+        assert script.status_code == 200
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "SwaggerUIBundle" in script.text
+        css = await anonymous.get("/api/docs/assets/swagger-ui.css")
+        assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+        assert (await anonymous.get("/api/docs/assets/..%2F__init__.py")).status_code == 404
+        assert (await anonymous.get("/api/docs/assets/redoc.standalone.js")).status_code == 404

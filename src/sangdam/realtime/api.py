@@ -31,8 +31,8 @@ from sangdam.conversations.service import (
     mark_read_by_agent,
     mark_read_by_contact,
 )
-from sangdam.errors import BadRequest, NotFound, SangdamError, Unauthorized
 from sangdam.events.schemas import Event, EventType
+from sangdam.kit.errors import BadRequest, Forbidden, NotFound, SangdamError, Unauthorized
 from sangdam.kit.input import clean_text
 from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
@@ -306,6 +306,11 @@ async def _agent_frame(
     workspace_id = context.workspace_id
     if not await connection.check_credential():
         raise Unauthorized("Your sign-in ended. Sign in again.", code="signed_out")
+    if not context.may_change:
+        raise Forbidden(
+            "This API token may only read. Sending needs a token with the write scope.",
+            code="token_scope",
+        )
     if isinstance(frame, protocol.Typing):
         async with app.db.read() as session:
             conversation, _ = await load(session, workspace_id, frame.conversation_id)

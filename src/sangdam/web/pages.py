@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
@@ -22,7 +23,7 @@ from sangdam.auth.dependencies import SESSION_COOKIE, Session, sangdam
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
 from sangdam.kit.errors import NotFound, SangdamError
-from sangdam.kit.input import Id, Verbatim
+from sangdam.kit.input import Id, Text, Verbatim
 from sangdam.members.service import open_invitation
 from sangdam.web.i18n import catalog, negotiate, translator
 from sangdam.workspaces.models import Agent, Workspace
@@ -102,7 +103,7 @@ async def favicon() -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, session: Session, lang: str | None = None) -> Response:
+async def login_page(request: Request, session: Session, lang: Text | None = None) -> Response:
     if await _needs_setup(session):
         # Nobody can sign in to an empty installation: its first visitor sets it up.
         return RedirectResponse("/setup", status_code=303)
@@ -140,7 +141,7 @@ TIMEZONES = sorted(
 
 
 @router.get("/setup", response_class=HTMLResponse)
-async def setup_page(request: Request, session: Session, lang: str | None = None) -> Response:
+async def setup_page(request: Request, session: Session, lang: Text | None = None) -> Response:
     """The first visitor of an empty installation creates its workspace and owner."""
     if not await _needs_setup(session):
         return RedirectResponse("/login", status_code=303)
@@ -152,7 +153,7 @@ ROLE_LABELS = {"owner": "Owner", "admin": "Admin", "agent": "Agent"}
 
 @router.get("/invite/{secret}", response_class=HTMLResponse)
 async def invitation_page(
-    request: Request, session: Session, secret: Verbatim, lang: str | None = None
+    request: Request, session: Session, secret: Verbatim, lang: Text | None = None
 ) -> Response:
     """An invitation link: who invites you to what, and the form to accept."""
     found = await resolve_session(session, request.cookies.get(SESSION_COOKIE, ""))
@@ -183,12 +184,12 @@ async def invitation_page(
 
 
 @router.get("/forgot-password", response_class=HTMLResponse)
-async def forgot_page(request: Request, lang: str | None = None) -> HTMLResponse:
+async def forgot_page(request: Request, lang: Text | None = None) -> HTMLResponse:
     return _account_page(request, "forgot.html", lang)
 
 
 @router.get("/reset-password/{secret}", response_class=HTMLResponse)
-async def reset_page(request: Request, secret: Verbatim, lang: str | None = None) -> HTMLResponse:
+async def reset_page(request: Request, secret: Verbatim, lang: Text | None = None) -> HTMLResponse:
     return _account_page(request, "reset.html", lang, secret=secret)
 
 
@@ -457,12 +458,36 @@ async def settings_index(request: Request, session: Session, workspace_id: Id) -
 
 @router.get("/inbox/{workspace_id}/settings/{slug}", response_class=HTMLResponse)
 async def settings_section(
-    request: Request, session: Session, workspace_id: Id, slug: str
+    request: Request, session: Session, workspace_id: Id, slug: Text
 ) -> Response:
     section = _SECTIONS_BY_SLUG.get(slug)
     if section is None or not section.exists:
         raise NotFound(f"There is no settings page called {slug!r}.")
     return await _settings_page(request, session, workspace_id, section)
+
+
+# ---- the API docs: Swagger UI's files from a pinned wheel, our own page and start script ---
+
+SWAGGER_UI = Path(str(resources.files("fastapi_offline") / "static"))
+_SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+async def api_docs(request: Request, lang: Text | None = None) -> HTMLResponse:
+    """Swagger UI for /api/openapi.json, served by Sangdam itself (nothing from a CDN)."""
+    locale = negotiate(request.headers.get("accept-language"), lang)
+    return render_page(request, "api_docs.html", locale, APP_CSP)
+
+
+@router.get("/api/docs/assets/{name}")
+async def api_docs_asset(name: Text) -> FileResponse:
+    if name not in _SWAGGER_FILES:
+        raise NotFound("The API docs have no such file.")
+    return FileResponse(
+        SWAGGER_UI / name,
+        media_type=_SWAGGER_FILES[name],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 @router.get("/widget.js")
@@ -476,7 +501,7 @@ async def widget_loader() -> FileResponse:
 
 @router.get("/widget/frame", response_class=HTMLResponse)
 async def widget_frame(
-    request: Request, session: Session, key: Verbatim, lang: str | None = None
+    request: Request, session: Session, key: Verbatim, lang: Text | None = None
 ) -> Response:
     inbox = await inbox_by_public_key(session, key)
     if inbox is None:
