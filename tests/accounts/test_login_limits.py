@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from sangdam.config import SecuritySettings
 from tests.fixtures.factories import PASSWORD, World
 
 
@@ -16,16 +17,21 @@ def new_address() -> str:
     return f"2001:db8:{secrets.token_hex(2)}::{secrets.token_hex(2)}"
 
 
+PER_ADDRESS = SecuritySettings().login_max_failures_per_address  # the default, 20
+
+
 @pytest.fixture
 async def behind_proxy(world: World) -> AsyncIterator[None]:
-    """The test client is a trusted proxy: each test signs in from addresses of its own."""
-    settings = world.server.settings.server
-    saved = list(settings.trusted_proxies)
-    settings.trusted_proxies = ["127.0.0.1"]
+    """The test client is a trusted proxy: each test signs in from addresses of its own,
+    with the default limits (the shared test server raises the per-address one)."""
+    settings = world.server.settings
+    saved = list(settings.server.trusted_proxies), settings.security.login_max_failures_per_address
+    settings.server.trusted_proxies = ["127.0.0.1"]
+    settings.security.login_max_failures_per_address = PER_ADDRESS
     try:
         yield
     finally:
-        settings.trusted_proxies = saved
+        settings.server.trusted_proxies, settings.security.login_max_failures_per_address = saved
 
 
 def _browser(world: World, address: str) -> httpx.AsyncClient:
@@ -41,7 +47,7 @@ async def _login(client: httpx.AsyncClient, email: str, password: str) -> httpx.
 async def test_spraying_many_emails_from_one_address_is_stopped(
     world: World, behind_proxy: None
 ) -> None:
-    limit = world.server.settings.security.login_max_failures_per_address
+    limit = PER_ADDRESS
     address = new_address()
     statuses = []
     async with _browser(world, address) as attacker:
@@ -98,3 +104,22 @@ async def test_a_device_cookie_only_vouches_for_its_own_user(
         for _ in range(world.server.settings.security.login_max_failures):
             assert (await _login(attacker, victim, "guess-guess-guess")).status_code == 401
         assert (await _login(attacker, victim, PASSWORD)).status_code == 429
+
+
+async def test_a_spoofed_forwarded_for_does_not_reset_the_count(world: World) -> None:
+    """Without a trusted proxy, X-Forwarded-For is the caller's to invent: ignored."""
+    email = world.emails[world.agent.id]
+    async with httpx.AsyncClient(base_url=world.server.base_url) as client:
+        for _ in range(world.server.settings.security.login_max_failures):
+            wrong = await client.post(
+                "/api/v1/login",
+                json={"email": email, "password": "not-the-password"},
+                headers={"X-Forwarded-For": new_address()},
+            )
+            assert wrong.status_code == 401
+        locked = await client.post(
+            "/api/v1/login",
+            json={"email": email, "password": PASSWORD},
+            headers={"X-Forwarded-For": new_address()},
+        )
+    assert locked.status_code == 429
