@@ -62,6 +62,13 @@ class AccountRepository:
     def add_device(self, device: TrustedDevice) -> None:
         self.session.add(device)
 
+    async def forget_devices(self, user_id: int, unused_since: dt.datetime) -> None:
+        await self.session.execute(
+            delete(TrustedDevice).where(
+                TrustedDevice.user_id == user_id, TrustedDevice.last_used_at < unused_since
+            )
+        )
+
     async def session_with_user(self, token_hash: str) -> tuple[User, WebSession] | None:
         stmt = (
             select(User, WebSession)

@@ -196,6 +196,10 @@ async def authenticate(
             device.last_used_at = utcnow()
             return SignIn(user)
         token = new_token("sdd")
+        # Browsers unused for the trust period are forgotten as new ones come.
+        await repository.forget_devices(
+            user.id, utcnow() - dt.timedelta(days=settings.trusted_device_days)
+        )
         repository.add_device(TrustedDevice(user_id=user.id, token_hash=hash_token(token)))
         return SignIn(user, device_token=token)
     for key in limits:
