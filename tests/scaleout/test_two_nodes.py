@@ -44,13 +44,16 @@ async def _start_node(server: RunningServer) -> Node:
         stdout=subprocess.DEVNULL,
     )
     node = Node(process, f"http://127.0.0.1:{port}")
+    # A deadline, not a measurement: on a busy two-core machine two nodes importing at
+    # once can take half a minute.
+    deadline = asyncio.get_running_loop().time() + 90
     async with httpx.AsyncClient() as client:
-        for _ in range(200):
+        while asyncio.get_running_loop().time() < deadline and process.poll() is None:
             try:
                 if (await client.get(f"{node.base_url}/api/openapi.json")).status_code == 200:
                     return node
             except httpx.TransportError:
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.2)
     process.kill()
     raise AssertionError("node did not start")
 
