@@ -72,6 +72,9 @@ async function startSession() {
   // while this request ran (a new conversation) still can.
   state.outbox = state.outbox.filter((item) => item.conversation_id === null);
   saveOutbox();
+  // Nor are the old one's conversations this visitor's: hello must not name them.
+  state.position = {};
+  state.loaded.clear();
   return { ...created, conversations: [] };
 }
 
