@@ -194,7 +194,9 @@ class AgentConnection(Connection):
             return True
         if not now and time.monotonic() - self._checked_at < self.recheck_seconds:
             return True
-        if self._checking is None or self._checking.done():
+        # A broadcast never joins a check already under way: that one may have read the
+        # database before the sign-in ended.
+        if now or self._checking is None or self._checking.done():
             self._checking = asyncio.create_task(self._check())
         return await asyncio.shield(self._checking)
 
@@ -219,8 +221,8 @@ class AgentConnection(Connection):
                 "type": "error",
                 "ref": None,
                 "code": "signed_out",
-                "message": "Your sign-in ended (signed out, password changed or token "
-                "revoked). Sign in again.",
+                "message": "Your sign-in ended (signed out, password changed, token "
+                "revoked or access turned off). Sign in again.",
             },
         )
 
