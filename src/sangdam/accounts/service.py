@@ -99,6 +99,17 @@ def normalise_email(email: str) -> str:
     return email
 
 
+# One plain address: no spaces, brackets, commas or quotes that could add recipients.
+_MAILABLE = re.compile(
+    r"[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,63}"
+)
+
+
+def mailable(address: str) -> bool:
+    """Whether mail can go to ``address`` as it is: one plain address."""
+    return len(address) <= 320 and _MAILABLE.fullmatch(address) is not None
+
+
 async def create_user(
     session: AsyncSession, *, email: str, name: str, password: str, locale: str = "ko"
 ) -> User:

@@ -57,6 +57,17 @@ class FlowDefinition(Input):
         ko="상담원을 연결해 드릴게요. 잠시만 기다려 주세요.",
         en="I'm connecting you with a person. One moment, please.",
     )
+    # Handing off outside business hours: nobody answers live, the reply goes by email.
+    # {when} becomes the next opening, in the customer's own time zone in the widget.
+    handoff_away: Text = Text(
+        ko="지금은 상담 시간이 아니에요. {when}부터 상담원이 확인하고, 답변은 이메일로 보내드릴게요.",
+        en="We're away right now and back {when}. We'll answer your message by email.",
+    )
+    # The same when the next opening is more than three weeks away or unknown.
+    handoff_away_later: Text = Text(
+        ko="지금은 상담 시간이 아니에요. 상담 시간이 되면 상담원이 확인하고, 답변은 이메일로 보내드릴게요.",
+        en="We're away right now. We'll answer your message by email as soon as we're back.",
+    )
     yes_label: Text = Text(ko="네, 해결됐어요", en="Yes, thanks")
     no_label: Text = Text(ko="아니요", en="Not really")
     human_label: Text = Text(ko="상담원 연결", en="Talk to a person")

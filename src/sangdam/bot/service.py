@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -223,7 +224,13 @@ class _Turn:
         )
 
     async def hand_off(self, reason: str) -> None:
-        await self.say(self.text(self.flow.handoff))
+        hours = await routing.open_now(
+            self.session, self.conversation.workspace_id, self.conversation.team_id
+        )
+        if hours.open:
+            await self.say(self.text(self.flow.handoff))
+        else:
+            await self._say_away(hours)
         self.record(BotEventKind.HANDED_OFF, reason=reason, category=self.conversation.category)
         now = utcnow()
         self.conversation.status = Status.OPEN.value
@@ -235,6 +242,42 @@ class _Turn:
         # Before queueing, so a rule's team or priority decides where it waits.
         await react(self.session, HandedOff(self.conversation, self.contact))
         await routing.enqueue(self.session, self.conversation, self.contact)
+
+
+    async def _say_away(self, hours: routing.OpenNow) -> None:
+        """Nobody answers live: say so, when people are back, and that the answer comes by
+        email; the conversation becomes an offline message (answered by email once the
+        customer leaves an address in the widget)."""
+        if hours.next_open is not None:
+            template = self.text(self.flow.handoff_away)
+            body = template.replace("{when}", opening_text(hours.next_open, hours.timezone, self.lang))
+        else:
+            template = body = self.text(self.flow.handoff_away_later)
+        next_open = hours.next_open.isoformat() if hours.next_open else None
+        # The widget writes {when} in the customer's own time zone and language.
+        await self.say(body, away={"next_open": next_open, "template": template})
+        origin = {**self.conversation.origin, "offline": True, "next_open": next_open}
+        if self.contact.email:
+            origin["email"] = self.contact.email
+        self.conversation.origin = {key: value for key, value in origin.items() if value}
+
+
+_WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def opening_text(at: dt.datetime, timezone: str, lang: str) -> str:
+    """When people are back, as the bot says it (the team's time zone): "12월 8일 (월) 오전
+    9:00" or "Mon, Dec 8, 9:00 AM" (what the widget's Intl formatting shows)."""
+    local = at.astimezone(ZoneInfo(timezone))
+    hour = local.hour % 12 or 12
+    if lang == "ko":
+        half = "오전" if local.hour < 12 else "오후"
+        weekday = _WEEKDAYS["ko"][local.weekday()]
+        return f"{local.month}월 {local.day}일 ({weekday}) {half} {hour}:{local.minute:02d}"
+    half = "AM" if local.hour < 12 else "PM"
+    weekday = _WEEKDAYS["en"][local.weekday()]
+    return f"{weekday}, {_MONTHS[local.month - 1]} {local.day}, {hour}:{local.minute:02d} {half}"
 
 
 async def respond(

@@ -34,7 +34,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.models import User
-from sangdam.accounts.service import RESET_MINUTES, normalise_email
+from sangdam.accounts.service import RESET_MINUTES, mailable, normalise_email
 from sangdam.config import EmailSettings, Settings
 from sangdam.contacts.models import Contact
 from sangdam.contacts.repository import ContactRepository
@@ -106,15 +106,6 @@ def _bracketed(ids: list[str]) -> str:
 
 # ---- outgoing: agents' replies ---------------------------------------------------------
 
-
-# One plain address: no spaces, brackets, commas or quotes that could add recipients.
-_MAILABLE = re.compile(
-    r"[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,63}"
-)
-
-
-def mailable(address: str) -> bool:
-    return len(address) <= 320 and _MAILABLE.fullmatch(address) is not None
 
 
 def email_address_of(conversation: Conversation) -> str | None:

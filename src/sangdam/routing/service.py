@@ -565,3 +565,26 @@ def next_opening(hours: BusinessHours | None, at: dt.datetime) -> dt.datetime | 
 
 def team_hours(team: Team) -> BusinessHours | None:
     return BusinessHours.model_validate(team.hours) if team.hours else None
+
+
+@dataclass(frozen=True)
+class OpenNow:
+    """Whether people answer now and, if not, when they do next (None beyond three weeks)."""
+
+    open: bool
+    next_open: dt.datetime | None
+    timezone: str
+
+
+async def open_now(
+    session: AsyncSession, workspace_id: int, team_id: int | None = None
+) -> OpenNow:
+    """By the hours of ``team_id`` (where a conversation waits), else the workspace's."""
+    repository = RoutingRepository(session, workspace_id)
+    team = await repository.team(team_id) if team_id else await repository.default_team()
+    hours = team_hours(team)
+    now = utcnow()
+    zone = hours.timezone if hours else "UTC"
+    if is_open(hours, now):
+        return OpenNow(True, None, zone)
+    return OpenNow(False, next_opening(hours, now), zone)

@@ -39,6 +39,7 @@ from sangdam.widget import service
 from sangdam.widget.schemas import (
     ArticleSuggestion,
     ArticleSuggestions,
+    LeaveEmailIn,
     SessionOut,
     StartConversationIn,
     StartedOut,
@@ -287,6 +288,25 @@ async def send(
     if not created:
         response.status_code = 200
     return VisitorMessageOut.model_validate(visitor_message(message))
+
+
+@router.post(
+    "/conversations/{conversation_id}/email",
+    response_model=VisitorContactOut,
+    responses=responses(BadRequest),
+)
+async def leave_email(
+    visitor: CurrentVisitor,
+    session: Session,
+    conversation_id: Id,
+    payload: LeaveEmailIn,
+    request: Request,
+) -> VisitorContactOut:
+    """An address for the answer, left while nobody is in (at any point of the chat)."""
+    limits = sangdam(request).limits
+    await limits.identify(visitor.contact.id, limits.address(request))
+    await service.leave_email(session, visitor.contact, conversation_id, payload.email)
+    return VisitorContactOut.model_validate(visitor.contact)
 
 
 @router.post("/conversations/{conversation_id}/read", responses=responses(BadRequest))

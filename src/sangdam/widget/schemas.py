@@ -21,6 +21,8 @@ class WidgetConfig(BaseModel):
     workspace_name: str
     inbox_name: str
     greeting: dict[str, str]
+    # Shown instead while the team is away: no promise of a quick answer.
+    away_greeting: dict[str, str]
     # Per language: the bot's greeting and topic buttons, or null when the bot is off.
     bot: dict[str, dict[str, Any] | None]
     help_url: str | None
@@ -51,6 +53,12 @@ class VisitorMessageIn(Input):
 class StartConversationIn(VisitorMessageIn):
     context: PageContext = Field(default_factory=PageContext)
     email: Text | None = Field(default=None, max_length=320, description="For a reply by email")
+
+
+class LeaveEmailIn(Input):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Text = Field(max_length=320, description="Where the answer should go by email.")
 
 
 class StartedOut(BaseModel):

@@ -7,10 +7,11 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.accounts.service import normalise_email
+from sangdam.accounts.service import mailable, normalise_email
 from sangdam.bot import service as bot
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
+from sangdam.contacts.service import emit_contact_updated
 from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import VisitorConversationOut, visitor_view
@@ -23,6 +24,7 @@ from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.messages.repository import MessageRepository
 from sangdam.messages.schemas import check_client_id
 from sangdam.messages.service import (
+    emit_conversation_updated,
     emit_message_created,
     idempotency_conflict,
     message_preview,
@@ -33,13 +35,16 @@ from sangdam.messages.service import (
 from sangdam.reactions.schemas import MessageReceived
 from sangdam.reactions.service import react
 from sangdam.routing import service as routing
-from sangdam.routing.repository import RoutingRepository
 from sangdam.widget.schemas import WidgetConfig
 from sangdam.workspaces.models import Workspace
 
 DEFAULT_GREETING = {
     "ko": "안녕하세요! 무엇을 도와드릴까요? 보통 몇 분 안에 답변드려요.",
     "en": "Hi there! How can we help? We usually reply in a few minutes.",
+}
+DEFAULT_AWAY_GREETING = {
+    "ko": "안녕하세요! 지금은 상담 시간이 아니지만, 문의와 이메일을 남겨 주시면 확인 후 이메일로 답변드릴게요.",
+    "en": "Hi there! We're away right now, but leave your question and your email and we'll answer by email.",
 }
 
 
@@ -113,6 +118,7 @@ async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> W
         workspace_name=workspace.name,
         inbox_name=inbox.name,
         greeting=greeting,
+        away_greeting={**DEFAULT_AWAY_GREETING, **(inbox.config.get("away_greeting") or {})},
         bot={lang: await bot.welcome(session, inbox, lang) for lang in ("ko", "en")},
         hours=await business_hours(session, inbox.workspace_id),
         help_url=f"{base_url}/help/{workspace.slug}" if workspace.slug else None,
@@ -121,12 +127,10 @@ async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> W
 
 async def _closed_until(session: AsyncSession, workspace_id: int) -> str | bool | None:
     """False while the workspace is open; else when it opens next (ISO), or None if unknown."""
-    hours = routing.team_hours(await RoutingRepository(session, workspace_id).default_team())
-    now = utcnow()
-    if routing.is_open(hours, now):
+    hours = await routing.open_now(session, workspace_id)
+    if hours.open:
         return False
-    opening = routing.next_opening(hours, now)
-    return opening.isoformat() if opening else None
+    return hours.next_open.isoformat() if hours.next_open else None
 
 
 async def business_hours(session: AsyncSession, workspace_id: int) -> dict[str, Any]:
@@ -135,6 +139,29 @@ async def business_hours(session: AsyncSession, workspace_id: int) -> dict[str, 
         "open": closed_until is False,
         "next_open": None if closed_until is False else closed_until,
     }
+
+
+async def leave_email(
+    session: AsyncSession, contact: Contact, conversation_id: int, email: str
+) -> Conversation:
+    """The customer leaves an address for the answer, at any point of a conversation
+    (after a topic button or "talk to a person" too). While the team is closed, or when
+    it already is an offline message, replies then go there by email too."""
+    conversation = await own_conversation(session, contact, conversation_id, for_update=True)
+    address = email.strip().lower()
+    if not mailable(address):
+        raise BadRequest(
+            "Enter an email address such as name@example.com.", code="invalid_email"
+        )
+    contact.email = address
+    origin = dict(conversation.origin or {})
+    if origin.get("offline") or await _closed_until(session, contact.workspace_id) is not False:
+        origin.update(offline=True, email=address)
+        conversation.origin = origin
+    conversation.version += 1
+    emit_conversation_updated(session, conversation, contact)
+    emit_contact_updated(session, contact)
+    return conversation
 
 
 async def append_live_message(

@@ -28,6 +28,7 @@ const state = {
   identified: null,           // the identity last sent, so each is sent once
   tracked: [],                // Sangdam.track calls waiting for the session
   session: false,
+  email: null,                // the contact's address, once known: replies can reach them
   writingAgain: new Set(),    // ended conversations the customer chose to write in again
 };
 let socket = null;
@@ -177,6 +178,9 @@ function bubbleFor(message) {
     // Rendered on the server from the admin's Markdown with raw HTML escaped.
     body.innerHTML = message.content.html;
     for (const link of body.querySelectorAll("a")) { link.target = "_blank"; link.rel = "noopener noreferrer"; }
+  } else if (message.sender_type === "bot" && message.content && message.content.away && message.content.away.next_open) {
+    // The bot's "we're away": when people are back, in the customer's own time.
+    renderText(body, message.content.away.template.replace("{when}", formatOpening(message.content.away.next_open)));
   } else {
     renderText(body, message.body);
   }
@@ -236,6 +240,7 @@ function renderMessages() {
   const ended = Boolean(conversation) && conversation.status === "resolved" && !state.writingAgain.has(id) && pending.length === 0;
   $("ended").hidden = !ended;
   $("composer").hidden = ended;
+  renderEmailField();
 }
 
 // Lines the system adds (the chat ended), in the customer's language.
@@ -251,7 +256,7 @@ function systemLine(message) {
 async function openConversation(id) {
   state.current = id;
   // Outside business hours a new conversation asks where to send the answer.
-  $("email-field").hidden = !(id === "new" && state.config && !state.config.hours.open);
+  renderEmailField();
   $("home").hidden = true;
   $("chat").hidden = false;
   $("back").hidden = false;
@@ -266,6 +271,34 @@ async function openConversation(id) {
   renderQueue();
   markRead();
   $("input").focus();
+}
+
+function formatOpening(iso) {
+  return new Intl.DateTimeFormat(locale, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+}
+
+// While the team is away, the customer can always leave an address for the answer, until
+// they have given one: in a new chat with the first message, in any other with "Save".
+function renderEmailField() {
+  const closed = Boolean(state.config) && !state.config.hours.open;
+  const conversation = typeof state.current === "number" ? state.conversations.get(state.current) : null;
+  const inChat = state.current === "new" || (conversation && conversation.status !== "resolved");
+  $("email-field").hidden = !(closed && inChat && !state.email);
+  $("email-save").hidden = state.current === "new";
+  $("email-saved").hidden = !(closed && inChat && state.email);
+  if (state.email) $("email-saved").textContent = t("We'll send our answer to {email}.").replace("{email}", state.email);
+}
+
+async function saveEmail() {
+  const value = $("email").value.trim();
+  if (!value || typeof state.current !== "number") return;
+  try {
+    const contact = await api(`/conversations/${state.current}/email`, { method: "POST", body: { email: value } });
+    state.email = contact.email;
+    renderEmailField();
+  } catch (error) {
+    showError(error.message);
+  }
 }
 
 function showHome() {
@@ -319,7 +352,8 @@ function onAck(frame) {
       // The first message created the conversation: the rest now know where to go.
       for (const queued of state.outbox) if (queued.conversation_id === null) queued.conversation_id = frame.conversation.id;
       if (state.current === "new") { state.current = frame.conversation.id; renderQueue(); }
-      $("email-field").hidden = true;
+      if (item.email) state.email = item.email;
+      renderEmailField();
     }
   }
   saveOutbox();
@@ -453,8 +487,10 @@ function connect() {
 
 function queue(item) {
   const starting = state.current === "new";
-  const email = starting && !$("email-field").hidden ? $("email").value.trim() : "";
-  state.outbox.push({ client_id: randomId(), conversation_id: starting ? null : state.current, email: email || undefined, ...item });
+  const email = !$("email-field").hidden ? $("email").value.trim() : "";
+  // In a chat that exists, an address typed but not saved goes with this message.
+  if (email && !starting) saveEmail();
+  state.outbox.push({ client_id: randomId(), conversation_id: starting ? null : state.current, email: (starting && email) || undefined, ...item });
   saveOutbox();
   renderMessages();
   flushOutbox();
@@ -491,6 +527,10 @@ function wire() {
   });
   $("new-conversation").addEventListener("click", () => openConversation("new"));
   $("start-new").addEventListener("click", () => openConversation("new"));
+  $("email-save").addEventListener("click", saveEmail);
+  $("email").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && typeof state.current === "number") { event.preventDefault(); saveEmail(); }
+  });
   $("write-again").addEventListener("click", () => {
     state.writingAgain.add(state.current);
     renderMessages();
@@ -536,16 +576,17 @@ async function main() {
   state.session = true;
   state.tracked.splice(0).forEach(track);
   state.config = session.config;
-  if (!session.config.hours.open) {
-    const when = session.config.hours.next_open
-      ? new Intl.DateTimeFormat(locale, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }).format(new Date(session.config.hours.next_open))
-      : "";
+  state.email = (session.contact && session.contact.email) || null;
+  // Every promise of a quick answer knows about business hours.
+  const closed = !session.config.hours.open;
+  const when = closed && session.config.hours.next_open ? formatOpening(session.config.hours.next_open) : "";
+  if (closed) {
     $("offline").textContent = when
       ? t("We're away right now. Leave a message and your email, and we'll reply from {when}.").replace("{when}", when)
       : t("We're away right now. Leave a message and your email, and we'll reply as soon as we're back.");
     $("offline").hidden = false;
-    if (state.current === "new") $("email-field").hidden = false;
   }
+  renderEmailField();
   if (session.config.help_url) {
     $("help-link").href = `${session.config.help_url}/${locale}`;
     $("help-link").hidden = false;
@@ -555,8 +596,12 @@ async function main() {
   // The visitor may have opened a new chat before the session loaded: show the bot's buttons now.
   if (state.current === "new") renderMessages();
   $("title").textContent = session.config.workspace_name;
-  $("subtitle").textContent = t("We usually reply in a few minutes");
-  $("greeting").textContent = session.config.greeting[locale] || session.config.greeting.en;
+  $("subtitle").textContent = !closed ? t("We usually reply in a few minutes")
+    : when ? t("We're away · back {when}").replace("{when}", when) : t("We're away · we'll answer by email");
+  const greeting = closed ? session.config.away_greeting : session.config.greeting;
+  $("greeting").textContent = greeting[locale] || greeting.en;
+  // Closed: the notice above says it all; the greeting opens a new chat instead.
+  $("greeting").hidden = closed;
   for (const conversation of session.conversations) upsertConversation(conversation);
   renderHome();
   const pendingNew = state.outbox.some((item) => item.conversation_id === null);

@@ -5,7 +5,10 @@ import { $, api, notice, t } from "/static/inbox/page.js";
 const FIELD_LABELS = {
   greeting: "Greeting", pick_question: "Asking to pick a question", ask_feedback: "Asking if it helped",
   thanks: "When it helped", offer_human: "When it did not help", unsure: "When the bot is unsure",
-  handoff: "Handing off to a person", yes_label: "Yes button", no_label: "No button",
+  handoff: "Handing off to a person",
+  handoff_away: "Handing off outside business hours ({when}: when you're back)",
+  handoff_away_later: "Handing off outside business hours, next opening unknown",
+  yes_label: "Yes button", no_label: "No button",
   human_label: "Talk-to-a-person button", more_label: "Read-more link",
 };
 const TEXT_FIELDS = Object.keys(FIELD_LABELS);
