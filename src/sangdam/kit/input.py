@@ -34,7 +34,7 @@ REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _whole_number(value: Any) -> Any:
+def whole_number(value: Any) -> Any:
     # As JSON Schema counts: 5.0 is the integer 5, true is not the integer 1.
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
@@ -43,14 +43,16 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(whole_number)]
 """A row id: 1 to 2^53-1. Use it for every id in a path, a query, a body or a frame."""
 
-Seq = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(_whole_number)]
+Seq = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(whole_number)]
 """A message sequence number: 0 to 2^53-1."""
 
-Int = Annotated[int, BeforeValidator(_whole_number)]
-"""Any other whole number of a body (bound it with ``Field(ge=…, le=…)``)."""
+Int = Annotated[int, BeforeValidator(whole_number)]
+"""Any other whole number of a body; bound it with ``Field(ge=…, le=…)`` on the field
+(inside a union, write ``Annotated[int, Field(…), BeforeValidator(whole_number)]``: the
+bounds must come before the validator to reach the schema)."""
 
 
 def clean_text(value: str) -> str:

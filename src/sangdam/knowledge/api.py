@@ -13,6 +13,7 @@ from sangdam.kit.errors import (
     Conflict,
     Forbidden,
     NotFound,
+    PayloadTooLarge,
     Unauthorized,
     Unprocessable,
     responses,
@@ -81,6 +82,7 @@ async def delete_faq(context: CurrentAgent, session: Session, faq_id: Id) -> Res
 @router.post(
     "/faqs/import",
     response_model=ImportResult,
+    responses=responses(BadRequest, Conflict, PayloadTooLarge),
     openapi_extra={
         "requestBody": {
             # Read as bytes whatever the type says; text/plain works from any client.

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
-from sangdam.kit.input import Input, Text
+from sangdam.kit.input import Input, Text, Verbatim
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # Documented in the schema; the validator below gives the message a person reads.
@@ -24,7 +24,7 @@ class MessageIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     body: Text = Field(description="Plain text; shown as text, never as HTML.")
-    client_id: str | None = Field(
+    client_id: Verbatim | None = Field(
         default=None,
         json_schema_extra=CLIENT_ID_SCHEMA,
         description="Idempotency key chosen by the client: a retry with the same key returns "

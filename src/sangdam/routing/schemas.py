@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import available_timezones
 
 import holidays as holidays_package
@@ -15,9 +15,10 @@ from pydantic import (
     model_validator,
 )
 
-from sangdam.kit.input import Id, Input, Int, Text
+from sangdam.kit.input import Id, Input, Int, Text, whole_number
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[str, ...] = get_args(Day)
 
 
 def _text_only(value: Any) -> Any:
@@ -31,7 +32,6 @@ _Time = Annotated[dt.time, BeforeValidator(_text_only)]
 _Date = Annotated[dt.date, BeforeValidator(_text_only)]
 _COUNTRIES: list[JsonValue] = [*sorted(holidays_package.list_supported_countries())]
 _TIMEZONES: list[JsonValue] = [*sorted(available_timezones())]
-_DAYS: list[JsonValue] = list(DAYS)
 
 
 class BusinessHours(Input):
@@ -42,9 +42,7 @@ class BusinessHours(Input):
 
     timezone: Text = Field(default="Asia/Seoul", json_schema_extra={"enum": _TIMEZONES})
     # Day -> open intervals, e.g. {"mon": [["09:00", "12:00"], ["13:00", "18:00"]]}.
-    weekly: dict[str, list[tuple[_Time, _Time]]] = Field(
-        default_factory=dict, json_schema_extra={"propertyNames": {"enum": _DAYS}}
-    )
+    weekly: dict[Day, list[tuple[_Time, _Time]]] = Field(default_factory=dict)
     # Country whose public holidays close the team ("KR"), or null.
     holidays: Text | None = Field(default="KR", json_schema_extra={"enum": _COUNTRIES})
     closed_dates: list[_Date] = Field(default_factory=list, max_length=366)
@@ -119,7 +117,7 @@ class CapIn(Input):
 class AvailabilityIn(Input):
     model_config = ConfigDict(extra="forbid")
     availability: Literal["online", "away", "offline"]
-    max_concurrent: Annotated[Int, Field(ge=0, le=100)] | None = None
+    max_concurrent: Annotated[int, Field(ge=0, le=100), BeforeValidator(whole_number)] | None = None
 
 
 class AgentStatusOut(BaseModel):
