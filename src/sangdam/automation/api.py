@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+from fastapi.responses import JSONResponse
 
 from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
 from sangdam.automation import service
 from sangdam.automation.models import AutomationRule
 from sangdam.automation.repository import AutomationRepository
-from sangdam.automation.schemas import RuleIn, RuleOut, RunOut
+from sangdam.automation.schemas import RuleIn, RuleOut, RulesImported, RunOut
 from sangdam.kit.errors import (
     BadRequest,
     Forbidden,
@@ -35,6 +38,7 @@ def _out(rule: AutomationRule) -> RuleOut:
         enabled=rule.enabled,
         position=rule.position,
         trigger=definition.get("trigger", {}),
+        match=definition.get("match", "all"),
         conditions=definition.get("conditions", []),
         actions=definition.get("actions", []),
         webhook_secret=rule.webhook_secret,
@@ -59,6 +63,35 @@ async def create_rule(
 ) -> RuleOut:
     require_admin(context.role)
     return _out(await service.create_rule(session, context.workspace_id, payload, settings))
+
+
+@router.get("/automation/rules/export", response_model=list[RuleIn])
+async def export_rules(context: CurrentAgent, session: Session) -> JSONResponse:
+    """Every rule as a JSON file that ``/automation/rules/import`` takes back."""
+    require_admin(context.role)
+    rules = await AutomationRepository(session, context.workspace_id).rules()
+    return JSONResponse(
+        [service.rule_as_input(rule).model_dump(mode="json", exclude_none=True) for rule in rules],
+        headers={"Content-Disposition": 'attachment; filename="automation-rules.json"'},
+    )
+
+
+@router.post(
+    "/automation/rules/import",
+    response_model=RulesImported,
+    responses=responses(BadRequest),
+)
+async def import_rules(
+    context: CurrentAgent,
+    session: Session,
+    payload: Annotated[list[RuleIn], Body(max_length=200)],
+    settings: AppSettings,
+    replace: bool = False,
+) -> RulesImported:
+    """Rules from a JSON file (as exported): all are checked before any is saved; with
+    ``replace`` the workspace's other rules are deleted."""
+    require_admin(context.role)
+    return await service.import_rules(session, context.workspace_id, payload, settings, replace)
 
 
 @router.get("/automation/rules/{rule_id}", response_model=RuleOut)

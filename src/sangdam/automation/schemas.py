@@ -1,4 +1,5 @@
-"""Automation rules as data: a trigger, conditions (all must hold) and actions.
+"""Automation rules as data: a trigger, conditions (all must hold, or any one; groups of
+them combine the other way) and actions.
 
 Stored as JSON and validated here, on every save (4xx with the field that is
 wrong) and again when a rule runs (a rule that no longer validates is skipped).
@@ -107,7 +108,10 @@ class HasTagCondition(_Strict):
     present: bool = True
 
 
-Condition = Annotated[
+Match = Literal["all", "any"]
+
+# One condition of a rule or of a group.
+Simple = Annotated[
     ChannelCondition
     | LanguageCondition
     | TextContainsCondition
@@ -117,6 +121,18 @@ Condition = Annotated[
     | HasTagCondition,
     Field(discriminator="type"),
 ]
+
+
+class GroupCondition(_Strict):
+    """Conditions that hold together ("all") or one of which is enough ("any"), inside a
+    rule's conditions: "A and (B or C)", "(A and B) or (C and D)". Groups don't nest."""
+
+    type: Literal["group"]
+    match: Match = "all"
+    conditions: list[Simple] = Field(min_length=1, max_length=20)
+
+
+Condition = Annotated[Simple | GroupCondition, Field(discriminator="type")]
 
 
 # ---- actions ----------------------------------------------------------------
@@ -186,6 +202,8 @@ Action = Annotated[
 
 class RuleDefinition(_Strict):
     trigger: Trigger
+    # How the conditions combine: all must hold (rules saved before groups), or any one.
+    match: Match = "all"
     conditions: list[Condition] = Field(default_factory=list, max_length=20)
     actions: list[Action] = Field(min_length=1, max_length=10)
 
@@ -210,6 +228,7 @@ class RuleOut(BaseModel):
     enabled: bool
     position: int
     trigger: dict[str, Any]
+    match: Match
     conditions: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     webhook_secret: str = Field(
@@ -220,6 +239,11 @@ class RuleOut(BaseModel):
     last_run_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class RulesImported(BaseModel):
+    created: int
+    deleted: int
 
 
 class RunOut(BaseModel):

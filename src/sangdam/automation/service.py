@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,11 +37,13 @@ from sangdam.automation.schemas import (
     CallWebhookAction,
     ChannelCondition,
     Condition,
+    GroupCondition,
     HasTagCondition,
     LanguageCondition,
     NotifySlackAction,
     RuleDefinition,
     RuleIn,
+    RulesImported,
     SendCannedReplyAction,
     SetPriorityAction,
     TextContainsCondition,
@@ -248,7 +251,7 @@ async def run_rules(
             continue
         if not _trigger_matches(definition.trigger, facts):
             continue
-        if not await _all_hold(definition.conditions, facts):
+        if not await _hold(definition.match, definition.conditions, facts):
             continue
         if materialize is not None:
             conversation, contact = await materialize()
@@ -276,16 +279,22 @@ def _trigger_matches(trigger: Trigger, facts: Facts) -> bool:
     return not (trigger.attribute is not None and trigger.attribute not in facts.attribute_keys)
 
 
-async def _all_hold(conditions: list[Condition], facts: Facts) -> bool:
+async def _hold(match: str, conditions: Sequence[Condition], facts: Facts) -> bool:
+    """All of ``conditions`` hold ("all"), or one does ("any"); none at all always holds.
+    Stops at the first that decides, so later ones load nothing."""
+    if not conditions:
+        return True
     for condition in conditions:
-        if not await holds(condition, facts):
-            return False
-    return True
+        if await holds(condition, facts) == (match == "any"):
+            return match == "any"
+    return match != "any"
 
 
 async def holds(condition: Condition, facts: Facts) -> bool:
     conversation, contact = facts.conversation, facts.contact
     match condition:
+        case GroupCondition():
+            return await _hold(condition.match, condition.conditions, facts)
         case ChannelCondition():
             inbox = await facts.inbox()
             return inbox is not None and inbox.channel_type in condition.any_of
@@ -508,6 +517,10 @@ async def _check_references(
     for i, condition in enumerate(definition.conditions):
         if isinstance(condition, HasTagCondition):
             await tag(f"conditions[{i}].tag_id", condition.tag_id)
+        if isinstance(condition, GroupCondition):
+            for j, inner in enumerate(condition.conditions):
+                if isinstance(inner, HasTagCondition):
+                    await tag(f"conditions[{i}].conditions[{j}].tag_id", inner.tag_id)
     for i, action in enumerate(definition.actions):
         where = f"actions[{i}]"
         try:
@@ -537,7 +550,7 @@ async def _check_references(
 
 def _store(rule: AutomationRule, payload: RuleIn) -> None:
     definition = RuleDefinition.model_validate(
-        payload.model_dump(include={"trigger", "conditions", "actions"})
+        payload.model_dump(include={"trigger", "match", "conditions", "actions"})
     )
     rule.name = payload.name
     rule.enabled = payload.enabled
@@ -565,6 +578,51 @@ async def update_rule(
     await _check_references(session, workspace_id, payload, settings)
     _store(rule, payload)
     return rule
+
+
+def rule_as_input(rule: AutomationRule) -> RuleIn:
+    """A stored rule as the input that would create it again (for export)."""
+    definition = rule.definition or {}
+    return RuleIn.model_validate(
+        {
+            "name": rule.name,
+            "enabled": rule.enabled,
+            "position": rule.position,
+            "trigger": definition.get("trigger", {}),
+            "match": definition.get("match", "all"),
+            "conditions": definition.get("conditions", []),
+            "actions": definition.get("actions", []),
+        }
+    )
+
+
+async def import_rules(
+    session: AsyncSession,
+    workspace_id: int,
+    payloads: list[RuleIn],
+    settings: Settings,
+    replace: bool,
+) -> RulesImported:
+    """Rules from an export: every one is checked before any is saved (the error names the
+    rule); ``replace`` deletes the workspace's rules first."""
+    for number, payload in enumerate(payloads, start=1):
+        try:
+            await _check_references(session, workspace_id, payload, settings)
+        except SangdamError as exc:
+            exc.message = f"Rule {number} ({payload.name}): {exc.message}"
+            raise
+    repository = AutomationRepository(session, workspace_id)
+    deleted = 0
+    if replace:
+        for rule in await repository.rules():
+            await session.delete(rule)
+            deleted += 1
+    for payload in payloads:
+        rule = AutomationRule(webhook_secret=new_token("sdwh"), run_count=0)
+        _store(rule, payload)
+        repository.add(rule)
+    await session.flush()
+    return RulesImported(created=len(payloads), deleted=deleted)
 
 
 async def delete_rule(session: AsyncSession, workspace_id: int, rule_id: int) -> None:
