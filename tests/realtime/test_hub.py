@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from sangdam.realtime.hub import AgentConnection, newer_than
+from sangdam.realtime.hub import AgentConnection, VisitorConnection, newer_than
 
 
 class _Recorder:
@@ -44,3 +44,77 @@ async def test_an_event_older_than_ready_never_reaches_the_agent_late() -> None:
     assert [f["data"]["body"] for f in socket.frames] == ["held, after it", "new", "typing"]
     assert agent.last_event_id == "1700000000009-0"
     await agent.stop()
+
+
+class _Socket(_Recorder):
+    """Also records how the hub closed it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed_with: int | None = None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed_with = code
+
+
+def _visitor_message(seq: int) -> dict[str, Any]:
+    message = {"conversation_id": 9, "seq": seq, "body": f"m{seq}"}
+    return {
+        "type": "message.created",
+        "workspace_id": 1,
+        "contact_id": 5,
+        "data": {"message": message},
+        "visitor_data": {"message": message},
+        "id": f"0-{seq}",
+        "epoch": "e1",
+    }
+
+
+async def test_a_long_gap_reaches_the_widget_whole_and_in_order() -> None:
+    """A conversation the socket has no position for is caught up from its start, page by
+    page, until nothing is missing."""
+    socket = _Socket()
+    asked: list[dict[int, int]] = []
+
+    async def fetch(positions: dict[int, int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        asked.append(dict(positions))
+        after = positions[9]
+        last = min(after + limit, 1200)
+        return {
+            9: [
+                {"conversation_id": 9, "seq": s, "body": f"m{s}"}
+                for s in range(after + 1, last + 1)
+            ]
+        }
+
+    visitor = VisitorConnection(socket, 1, 5, fetch)  # type: ignore[arg-type]
+    visitor.release(lambda envelope: True)
+    visitor.offer(_visitor_message(1200))
+    visitor.offer(_visitor_message(1201))
+    for _ in range(100):
+        if len(socket.frames) == 1201:
+            break
+        await asyncio.sleep(0.01)
+    seqs = [f["data"]["message"]["seq"] for f in socket.frames]
+    assert seqs == list(range(1, 1202))
+    assert asked[0] == {9: 0}
+    await visitor.stop()
+
+
+async def test_a_catch_up_that_fails_closes_the_socket_so_the_widget_resumes() -> None:
+    socket = _Socket()
+
+    async def fetch(positions: dict[int, int], limit: int) -> dict[int, list[dict[str, Any]]]:
+        raise ConnectionError("the database is unreachable")
+
+    visitor = VisitorConnection(socket, 1, 5, fetch)  # type: ignore[arg-type]
+    visitor.release(lambda envelope: True)
+    visitor.offer(_visitor_message(3))
+    for _ in range(100):
+        if socket.closed_with is not None:
+            break
+        await asyncio.sleep(0.01)
+    # Never a silent socket, never message 3 without 1 and 2.
+    assert socket.closed_with == 1013
+    assert socket.frames == []
+    await visitor.stop()
