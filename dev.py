@@ -2,6 +2,7 @@
 """Set up and run Sangdam, or its tests, with nothing but Python 3.11+.
 
     python3 dev.py run    # install into .venv, migrate, seed the demo, serve
+    python3 dev.py serve  # the same without the demo: your company's own, set up at /setup
     python3 dev.py test   # install test tools, find PostgreSQL/Redis, run the suite
 
 Everything lands in ./.venv; re-running skips what is already installed.
@@ -87,9 +88,13 @@ def test(args: list[str]) -> int:
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     rest = sys.argv[2:]
-    if command == "run":
+    if command in ("run", "serve"):
+        # run: the demo workspace on first start; serve: your own, set up at /setup.
         ensure_venv()
-        os.execv(str(BIN / "sangdam"), [str(BIN / "sangdam"), "run", *rest])
+        if command == "serve":
+            # Your company's data in a file of its own: never mixed with the demo's.
+            os.environ.setdefault("SANGDAM_DATABASE_URL", "sqlite:///./var/company.sqlite3")
+        os.execv(str(BIN / "sangdam"), [str(BIN / "sangdam"), command, *rest])
     elif command == "test":
         sys.exit(test(rest))
     elif command == "lint":
@@ -99,7 +104,7 @@ def main() -> None:
         # The layering contracts in pyproject.toml (the suite checks them too).
         sys.exit(code or subprocess.call([str(BIN / "lint-imports"), "--no-logo"], cwd=ROOT))
     else:
-        sys.exit(f"unknown command {command!r}: use run, test or lint")
+        sys.exit(f"unknown command {command!r}: use run, serve, test or lint")
 
 
 if __name__ == "__main__":
