@@ -34,15 +34,20 @@ async def test_settings_for_tags_rules_and_canned_responses(
     await form.locator("button[type=submit]").click()
     await expect(page.locator("#rule-rows tr")).to_have_count(1)
     await expect(page.locator("#rule-rows tr")).to_contain_text("구버전 앱 안내")
-    await expect(page.locator("#rule-rows tr")).to_contain_text("attribute → add_tag, add_note")
+    await expect(page.locator("#rule-rows tr")).to_contain_text(
+        "app_version < 3.2.0 → 태그 달기 앱 업데이트 필요, 내부 메모 남기기"
+    )
 
-    # A mistake is explained, not swallowed.
+    # A mistake is explained, not swallowed: the server's refusal, and JSON that isn't.
     await form.locator("input[name=name]").fill("잘못된 규칙")
-    await form.locator("textarea[name=actions]").fill('[{"type": "set_priority", "priority": 99}]')
+    action = form.locator("#action-rows li").first
+    await action.locator("select.rule-kind").select_option("call_webhook")
+    await action.locator("input[type=url]").fill("https://169.254.169.254/latest")
     await form.locator("button[type=submit]").click()
-    await expect(page.locator("#notice")).to_contain_text("priority")
-    await form.locator("textarea[name=actions]").fill("[oops")
-    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#notice")).to_contain_text("actions[0].url")
+    await form.locator("#rule-json-panel summary").click()
+    await form.locator("#rule-json").fill("[oops")
+    await form.locator("#rule-json-load").click()
     await expect(page.locator("#notice")).to_contain_text("JSON")
     await expect(page.locator("#rule-rows tr")).to_have_count(1)
     await page.screenshot(path=str(artifacts / "settings-rules-ko.png"), full_page=True)
