@@ -200,3 +200,7 @@ class GithubIssueLink(BaseModel):
     title: str
     body: str
     issues: list[GithubIssueOut]
+    # A repository is set: the inbox shows GitHub at all (else only issues made before).
+    configured: bool = False
+    # A token is saved too: Sangdam can create the issue itself, not only prefill a link.
+    can_create: bool = False

@@ -267,6 +267,7 @@ async def new_issue_link(
     view = github_view(await repository.of_kind(IntegrationKind.GITHUB))
     title, body = _issue_text(
         conversation.id,
+        # What the customer last said (agents' and the bot's replies never take the preview).
         conversation.last_message_preview,
         conversation.category,
         f"{base_url}/inbox/{workspace_id}?c={conversation.id}",
@@ -282,6 +283,8 @@ async def new_issue_link(
         issues=[
             GithubIssueOut.model_validate(i) for i in await repository.issues_of(conversation_id)
         ],
+        configured=bool(view.repo),
+        can_create=bool(view.repo and view.has_token),
     )
 
 

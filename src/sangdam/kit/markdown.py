@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 _ALLOWED_SCHEMES = ("http://", "https://", "mailto:", "/", "#")
 
@@ -45,3 +46,62 @@ def plain_text(text: str, limit: int = 300) -> str:
             )
     summary = " ".join(" ".join(blocks).split())
     return summary if len(summary) <= limit else summary[: limit - 1].rstrip() + "…"
+
+
+def as_message_text(text: str) -> str:
+    """Markdown as the plain text a chat reply carries (agents insert FAQ answers into
+    replies, and the widget shows replies as text): emphasis marks dropped, links as
+    "label (address)", list items and table rows on lines of their own."""
+    lines: list[str] = []
+    lists: list[int | None] = []  # per open list: the next number, or None for bullets
+    row: list[str] | None = None
+    prefix = ""
+    for token in _renderer().parse(text):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists.append(None if kind == "bullet_list_open" else int(token.attrGet("start") or 1))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            number = lists[-1]
+            prefix = "  " * (len(lists) - 1) + ("- " if number is None else f"{number}. ")
+            if number is not None:
+                lists[-1] = number + 1
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            lines.append(" | ".join(row))
+            row = None
+        elif kind == "inline":
+            content = _inline_text(token.children or [])
+            if row is not None:
+                row.append(content)
+            else:
+                lines.append(prefix + content)
+                prefix = ""
+        elif kind in ("fence", "code_block"):
+            lines.append(token.content.rstrip("\n"))
+        if token.level == 0 and token.nesting <= 0 and kind not in ("inline", "tr_close"):
+            lines.append("")  # a blank line between top-level blocks
+    return "\n".join(lines).strip()
+
+
+def _inline_text(children: list[Token]) -> str:
+    parts: list[str] = []
+    href: str | None = None
+    label_start = 0
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(child.content)
+        elif child.type == "link_open":
+            href, label_start = str(child.attrGet("href") or ""), len(parts)
+        elif child.type == "link_close" and href:
+            label = "".join(parts[label_start:])
+            if label.strip() != href:
+                parts.append(f" ({href})")
+            href = None
+    return "".join(parts)

@@ -17,8 +17,8 @@ from sangdam.bot.matching import FaqEntry as MatchEntry
 from sangdam.bot.matching import FaqIndex, remember_embeddings
 from sangdam.bot.matching.lexical import CharNgramIndex
 from sangdam.db import Database, utcnow
-from sangdam.errors import BadRequest, Conflict, PayloadTooLarge
-from sangdam.kit.markdown import plain_text, render_markdown
+from sangdam.kit.errors import BadRequest, Conflict, PayloadTooLarge
+from sangdam.kit.markdown import as_message_text, plain_text, render_markdown
 from sangdam.knowledge.models import Article, FaqEntry, FaqTextEmbedding
 from sangdam.knowledge.repository import KnowledgeRepository
 from sangdam.knowledge.schemas import (
@@ -490,7 +490,8 @@ async def search(
                     title=entry.question,
                     category=entry.category,
                     lang=entry.lang,
-                    text=entry.answer,
+                    # What the reply will carry: the widget shows agents' replies as text.
+                    text=as_message_text(entry.answer),
                     score=round(score, 4),
                 )
             )

@@ -111,7 +111,9 @@ export async function loadExternalCard(container, api, contactId, t) {
 export async function loadGithub(container, api, conversationId, t, onCreated) {
   let info;
   try { info = await api(`conversations/${conversationId}/github-issues`); } catch { container.hidden = true; return; }
-  container.hidden = false;
+  // Not set up: nothing to offer (issues made before it was turned off are still listed).
+  container.hidden = !info.configured && info.issues.length === 0;
+  if (container.hidden) return;
   const list = el("ul", { class: "past issues" });
   for (const issue of info.issues) list.append(el("li", {}, link(issue.html_url, `${issue.repo}#${issue.number}`), ` ${issue.title}`));
   const title = el("input", { type: "text", value: info.title, "aria-label": t("Issue title"), maxLength: 256 });
@@ -131,6 +133,7 @@ export async function loadGithub(container, api, conversationId, t, onCreated) {
   });
   const parts = [el("h4", { text: "GitHub" }), list];
   if (info.url) parts.push(el("p", {}, link(info.url, t("Open a prefilled issue on GitHub"))));
-  parts.push(el("div", { class: "issue-form" }, title, create), error);
+  // Without a saved token Sangdam can't create it: the prefilled link is the way.
+  if (info.can_create) parts.push(el("div", { class: "issue-form" }, title, create), error);
   container.replaceChildren(...parts);
 }

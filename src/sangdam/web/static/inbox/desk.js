@@ -162,8 +162,8 @@ export function createDesk(ctx) {
       active = (active + move + shown.length) % shown.length;
       refreshPicker();
     } else if ((event.key === "Enter" && !event.shiftKey) || event.key === "Tab") {
-      if (!shown.length) return;
-      choose(shown[active], event.key === "Enter");
+      // No match: Enter must not send "/세금" to the customer; the picker says nothing matches.
+      if (shown.length) choose(shown[active], event.key === "Enter");
     } else if (event.key === "Escape") {
       closePicker();
     } else return;

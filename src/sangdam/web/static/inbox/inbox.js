@@ -258,14 +258,17 @@ function renderCustomer() {
     } else dd.textContent = value;
     facts.append(el("dt", { text: label }), dd);
   }
+  // The customer's other conversations: the open one is on the screen already.
+  const others = detail.conversations.filter((conversation) => conversation.id !== state.current);
   const past = $("past-conversations");
   past.replaceChildren();
-  for (const conversation of detail.conversations) {
+  for (const conversation of others) {
     const link = el("button", { class: "link", type: "button", text: `#${conversation.id} · ${conversation.last_message_preview || "…"}` });
     link.addEventListener("click", () => openConversation(conversation.id));
-    past.append(el("li", { class: conversation.id === state.current ? "active" : "" }, link,
-      el("small", { class: "muted", text: ` ${t(conversation.status === "resolved" ? "Resolved" : "Open")} · ${formatTime(conversation.last_activity_at, locale)}` })));
+    past.append(el("li", {}, link,
+      el("small", { class: "muted", text: ` ${t(STATUS_LABELS[conversation.status] || "Open")} · ${formatTime(conversation.last_activity_at, locale)}` })));
   }
+  $("past-empty").hidden = others.length > 0;
 }
 
 // ---- bot path and knowledge -------------------------------------------------------
