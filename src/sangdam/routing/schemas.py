@@ -18,7 +18,7 @@ from pydantic import (
 from sangdam.kit.input import Id, Input, Int, Text, whole_number
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DAYS: tuple[str, ...] = get_args(Day)
+DAYS: tuple[Day, ...] = get_args(Day)
 
 
 def _text_only(value: Any) -> Any:
