@@ -609,8 +609,8 @@ async def import_rules(
         try:
             await _check_references(session, workspace_id, payload, settings)
         except SangdamError as exc:
-            exc.message = f"Rule {number} ({payload.name}): {exc.message}"
-            raise
+            named = type(exc)(f"Rule {number} ({payload.name}): {exc.message}", code=exc.code)
+            raise named from None
     repository = AutomationRepository(session, workspace_id)
     deleted = 0
     if replace:
