@@ -15,9 +15,11 @@ from tests.fixtures.factories import World
 
 # What anyone may call: signing in, a password-reset or invitation link (the secret in
 # the path is the credential), the first account of a new installation, the widget's
-# first call (it takes the inbox's public key), the API description, the help center.
+# first call (it takes the inbox's public key), the API description and its docs page, the
+# help center.
 PUBLIC = re.compile(
-    r"^/api/openapi\.json$|^/api/v1/login$|^/api/v1/password-reset(/\{secret\})?$"
+    r"^/api/openapi\.json$|^/api/docs(/assets/\{name\})?$"
+    r"|^/api/v1/login$|^/api/v1/password-reset(/\{secret\})?$"
     r"|^/api/v1/invitations/\{secret\}(/accept)?$|^/api/v1/setup$"
     r"|^/api/widget/v1/visitors$|^/help/"
 )
