@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from sangdam.realtime.service import Realtime
 from sangdam.routing.api import router as routing_router
 from sangdam.routing.tasks import run_sweeper
 from sangdam.tags.api import router as tags_router
+from sangdam.web.i18n import error_translator
 from sangdam.web.pages import error_page
 from sangdam.web.pages import router as pages_router
 from sangdam.widget.api import router as widget_router
@@ -103,13 +104,18 @@ class Sangdam:
         await self.db.dispose()
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def _validation_message(
+    exc: RequestValidationError, said: Callable[[str], str] = lambda text: text
+) -> str:
     problems = []
     for error in exc.errors()[:5]:
         where = ".".join(str(part) for part in error["loc"] if part != "body") or "request"
-        problems.append(f"{where}: {error['msg']}")
+        # Our own validators' words go through the catalogs; pydantic's own stay English.
+        ours = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+        problem = said(str(ours)) if ours is not None else error["msg"]
+        problems.append(f"{where}: {problem}")
     # A key of the body may carry a character that cannot be sent back as UTF-8.
-    return clean_text("The request is not valid: " + "; ".join(problems) + ".")
+    return clean_text(said("The request is not valid:") + " " + "; ".join(problems) + ".")
 
 
 def _allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
@@ -156,14 +162,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _sangdam_error(request: Request, exc: SangdamError) -> Response:
         if (page := error_page(request, exc.status_code, exc.message)) is not None:
             return page
+        # In the language the page asked for (Accept-Language); English for programs.
+        said = error_translator(request.headers.get("accept-language"))
         # Messages may quote the input; what cannot be encoded as UTF-8 is replaced.
-        body = clean_json(exc.as_dict())
+        body = clean_json(exc.as_dict(said))
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        said = error_translator(request.headers.get("accept-language"))
         return JSONResponse(
-            {"code": "invalid", "message": _validation_message(exc)}, status_code=422
+            {"code": "invalid", "message": _validation_message(exc, said)}, status_code=422
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -173,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Raised only by the framework, for a body it cannot read: an invalid value
             # like any other (422, as the schema documents), not a different kind of error.
             message = "The request body is not JSON text in UTF-8. Send it as JSON."
+            message = error_translator(request.headers.get("accept-language"))(message)
             return JSONResponse({"code": "invalid", "message": message}, status_code=422)
         if exc.status_code == 405:
             # Each method of a path is its own route; the answer names them all.
@@ -180,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message = "Nothing is at this address." if exc.status_code == 404 else str(exc.detail)
         if (page := error_page(request, exc.status_code, message)) is not None:
             return page
+        message = error_translator(request.headers.get("accept-language"))(message)
         return JSONResponse(
             {"code": "not_found" if exc.status_code == 404 else "http_error", "message": message},
             status_code=exc.status_code,
@@ -187,12 +198,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     @app.exception_handler(IntegrityError)
-    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity conflict: %s", exc.orig)
+        said = error_translator(request.headers.get("accept-language"))
         return JSONResponse(
             {
                 "code": "conflict",
-                "message": "Another request changed this at the same time. Try again.",
+                "message": said("Another request changed this at the same time. Try again."),
             },
             status_code=409,
         )

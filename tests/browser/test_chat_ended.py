@@ -92,7 +92,9 @@ async def test_resolving_ends_the_chat_for_the_customer(
     await expect(frame.locator(".message.system")).to_have_count(0)
     await expect(frame.locator("#composer")).to_be_visible()
     await _say(frame, "새로운 문의입니다")
-    await expect(agent.locator("#conversation-list li", has_text="새로운 문의입니다")).to_be_visible()
+    await expect(
+        agent.locator("#conversation-list li", has_text="새로운 문의입니다")
+    ).to_be_visible()
     assert errors == []
     await visitor_context.close()
     await agent_context.close()

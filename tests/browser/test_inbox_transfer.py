@@ -73,9 +73,7 @@ async def test_transfer_panel_in_english(browser: Any, world: World, artifacts: 
     await visitor.start("Can I get my invoice again?")
     owner = await world.login()
     assert (
-        await owner.client.put(
-            "/api/v1/me/locale", json={"locale": "en"}, headers=owner.headers()
-        )
+        await owner.client.put("/api/v1/me/locale", json={"locale": "en"}, headers=owner.headers())
     ).status_code == 200
     context, page, errors = await sign_in(browser, world, world.owner.id)
     await page.set_viewport_size({"width": 1440, "height": 900})

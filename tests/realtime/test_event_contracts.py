@@ -30,13 +30,16 @@ async def test_status_change_reaches_both_sides(world: World) -> None:
         headers=login.headers(),
     )
     assert response.status_code == 200 and response.json()["status"] == "resolved"
+    # The "chat ended" line, then the conversation, resolved, once.
     agent_frames = await agent_ws.collect()
-    assert _types(agent_frames) == ["conversation.updated"]
-    assert agent_frames[0]["data"]["conversation"]["status"] == "resolved"
+    assert _types(agent_frames) == ["message.created", "conversation.updated"]
+    assert agent_frames[0]["data"]["message"]["content"] == {"activity": "resolved"}
+    assert agent_frames[1]["data"]["conversation"]["status"] == "resolved"
     visitor_frames = await visitor_ws.collect()
-    assert _types(visitor_frames) == ["conversation.updated"]
-    assert visitor_frames[0]["data"]["conversation"]["status"] == "resolved"
-    assert "assignee_id" not in visitor_frames[0]["data"]["conversation"]
+    assert _types(visitor_frames) == ["message.created", "conversation.updated"]
+    assert visitor_frames[0]["data"]["message"]["sender_type"] == "system"
+    assert visitor_frames[1]["data"]["conversation"]["status"] == "resolved"
+    assert "assignee_id" not in visitor_frames[1]["data"]["conversation"]
 
     # The customer writing again reopens it.
     await visitor_ws.send(

@@ -40,7 +40,7 @@ from sangdam.kit.errors import (
 )
 from sangdam.kit.input import Verbatim
 from sangdam.kit.ratelimit import client_address
-from sangdam.web.i18n import negotiate
+from sangdam.web.i18n import error_translator, negotiate
 from sangdam.workspaces.repository import memberships
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -90,7 +90,8 @@ async def login(
     if user is None:
         # Returned, not raised: the failed attempt must be committed to count.
         error = Unauthorized("The email or password is not right.", code="bad_credentials")
-        return JSONResponse(error.as_dict(), status_code=error.status_code)
+        said = error_translator(request.headers.get("accept-language"))
+        return JSONResponse(error.as_dict(said), status_code=error.status_code)
     # Until they pick a language, agents get the sign-in page's (their browser's).
     service.follow_browser_locale(user, negotiate(request.headers.get("accept-language")))
     web_session = await sign_in(request, response, session, user)

@@ -61,8 +61,9 @@ def check_new_password(password: str, *, user_inputs: Sequence[str] = ()) -> Non
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequest(
-            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.",
+            "Choose a password of at least {length} characters.",
             code="weak_password",
+            values={"length": MIN_PASSWORD_LENGTH},
         )
     inputs = [
         part for value in user_inputs for part in (value, *re.split(r"[\W_]+", value)) if part
@@ -70,12 +71,13 @@ def check_new_password(password: str, *, user_inputs: Sequence[str] = ()) -> Non
     result = zxcvbn(password[:_SCORED_CHARACTERS], user_inputs=inputs)
     if result["score"] < MIN_PASSWORD_SCORE:
         feedback = result["feedback"]
-        warning = str(feedback["warning"] or "It is too easy to guess.")
+        warning = str(feedback["warning"] or "It is too easy to guess.").rstrip(".") + "."
         hints = " ".join(str(hint) for hint in feedback["suggestions"])
+        # zxcvbn's own words are English; the rest of the message is translated.
         raise BadRequest(
-            f"Choose another password: {warning.rstrip('.')}. {hints} Three or four "
-            "unrelated words make a strong one.".replace("  ", " "),
+            "Choose another password: {problem} Three or four unrelated words make a strong one.",
             code="weak_password",
+            values={"problem": f"{warning} {hints}".strip()},
         )
 
 
@@ -116,7 +118,7 @@ async def create_user(
     repository = AccountRepository(session)
     email = normalise_email(email)
     if await repository.user_by_email(email) is not None:
-        raise BadRequest(f"A user with the email {email} already exists.")
+        raise BadRequest("A user with the email {email} already exists.", values={"email": email})
     password_hash = hash_new_password(password, user_inputs=(email, name))
     user = User(email=email, name=name.strip(), password_hash=password_hash)
     user.locale = locale if locale in LOCALES else "ko"
@@ -154,8 +156,9 @@ async def _refuse_if_limited(
             wait = max(wait, left)
     minutes = max(1, math.ceil(wait / 60))
     raise TooManyRequests(
-        f"Too many failed sign-in attempts. Wait {minutes} minutes and try again, "
+        "Too many failed sign-in attempts. Wait {minutes} minutes and try again, "
         "or sign in from a browser you used before.",
+        values={"minutes": minutes},
         retry_after=max(1, math.ceil(wait)),
     )
 
@@ -265,7 +268,9 @@ async def change_password(session: AsyncSession, user: User, *, current: str, ne
 
 async def set_locale(user: User, locale: str) -> None:
     if locale not in LOCALES:
-        raise BadRequest(f"Choose one of the languages: {', '.join(LOCALES)}.")
+        raise BadRequest(
+            "Choose one of the languages: {languages}.", values={"languages": ", ".join(LOCALES)}
+        )
     user.locale = locale
     user.locale_chosen = True
 
@@ -333,8 +338,9 @@ async def reset_password(session: AsyncSession, secret: str, new_password: str) 
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         raise BadRequest(
             "This link to reset your password is no longer valid (links work once, for "
-            f"{RESET_MINUTES} minutes). Ask for a new one.",
+            "{minutes} minutes). Ask for a new one.",
             code="reset_invalid",
+            values={"minutes": RESET_MINUTES},
         )
     user = await repository.user_by_id(reset.user_id)
     assert user is not None
@@ -374,9 +380,9 @@ async def set_avatar(session: AsyncSession, user: User, upload: bytes) -> None:
 def avatar_png(upload: bytes) -> bytes:
     if len(upload) > AVATAR_MAX_BYTES:
         raise PayloadTooLarge(
-            f"The picture is larger than {AVATAR_MAX_BYTES // (1024 * 1024)} MB; choose a "
-            "smaller one.",
+            "The picture is larger than {megabytes} MB; choose a smaller one.",
             code="avatar_too_large",
+            values={"megabytes": AVATAR_MAX_BYTES // (1024 * 1024)},
         )
     try:
         with Image.open(io.BytesIO(upload), formats=("PNG", "JPEG", "GIF", "WEBP")) as image:

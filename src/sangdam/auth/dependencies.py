@@ -106,7 +106,10 @@ async def resolve_agent(
         if api_token is None or api_token.created_by_agent_id is None:
             raise Unauthorized("The API token is not valid. Create a new one in the settings.")
         if api_token.workspace_id != workspace_id:
-            raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
+            raise NotFound(
+                "Workspace {id} does not exist or you have no access to it.",
+                values={"id": workspace_id},
+            )
         agent = await AgentRepository(session, workspace_id).get(api_token.created_by_agent_id)
         if not agent.active:
             # A token acts as the agent who made it: it ends with their access.
@@ -140,7 +143,10 @@ async def resolve_agent(
     user, web_session = found
     membership = await AgentRepository(session, workspace_id).by_user(user.id)
     if membership is None:
-        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
+        raise NotFound(
+            "Workspace {id} does not exist or you have no access to it.",
+            values={"id": workspace_id},
+        )
     if not membership.active:
         raise Forbidden(
             "An admin turned off your access to this workspace. Ask them to reactivate you.",

@@ -510,7 +510,10 @@ async def _check_references(
 
     async def tag(where: str, tag_id: int) -> None:
         if not await tag_repository.existing_ids([tag_id]):
-            raise Unprocessable(f"{where}: tag {tag_id} does not exist in this workspace.")
+            raise Unprocessable(
+                "{where}: tag {id} does not exist in this workspace.",
+                values={"where": where, "id": tag_id},
+            )
 
     if definition.trigger.tag_id is not None:
         await tag("trigger.tag_id", definition.trigger.tag_id)
@@ -535,17 +538,22 @@ async def _check_references(
                     row = await canned.get(action.canned_response_id)
                     if row.scope == CannedScope.PERSONAL.value:
                         raise Unprocessable(
-                            f"{where}: canned response {row.id} is someone's personal one; "
-                            "rules can send team or workspace canned responses only."
+                            "{where}: canned response {id} is someone's personal one; "
+                            "rules can send team or workspace canned responses only.",
+                            values={"where": where, "id": row.id},
                         )
                 case NotifySlackAction() | CallWebhookAction():
                     await check_target(action.url, allow_private=settings.outbound.allow_private)
         except BadRequest as exc:
-            raise BadRequest(f"{where}.url: {exc.message}", code=exc.code) from None
+            raise BadRequest(
+                "{where}.url: {problem}", code=exc.code, values={"where": where, "problem": exc}
+            ) from None
         except SangdamError as exc:
             if exc.message.startswith(where):
                 raise
-            raise Unprocessable(f"{where}: {exc.message}") from None
+            raise Unprocessable(
+                "{where}: {problem}", values={"where": where, "problem": exc}
+            ) from None
 
 
 def _store(rule: AutomationRule, payload: RuleIn) -> None:

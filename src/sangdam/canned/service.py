@@ -21,7 +21,7 @@ from sangdam.canned.schemas import CannedIn
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation
 from sangdam.db import utcnow
-from sangdam.errors import Conflict, Forbidden, NotFound
+from sangdam.kit.errors import Conflict, Forbidden, NotFound
 from sangdam.routing.repository import RoutingRepository
 from sangdam.workspaces.models import Agent, Workspace
 from sangdam.workspaces.service import ADMIN_ROLES
@@ -106,7 +106,9 @@ async def get_visible(session: AsyncSession, agent: Agent, canned_id: int) -> Ca
     )
     if row is None:
         # Someone else's personal one and another workspace's look the same: absent.
-        raise NotFound(f"Canned response {canned_id} does not exist in this workspace.")
+        raise NotFound(
+            "Canned response {id} does not exist in this workspace.", values={"id": canned_id}
+        )
     return row
 
 
@@ -134,8 +136,9 @@ async def _apply(
     row.updated_at = utcnow()
     if await CannedRepository(session, agent.workspace_id).same_shortcut(row) is not None:
         raise Conflict(
-            f"/{payload.shortcut} is taken in this scope and language already; "
-            "pick another shortcut or edit that one."
+            "/{shortcut} is taken in this scope and language already; "
+            "pick another shortcut or edit that one.",
+            values={"shortcut": payload.shortcut},
         )
 
 

@@ -313,9 +313,9 @@ def _apply_identity(contact: Contact, identity: Identity) -> None:
         )
     if len(attributes) > MAX_ATTRIBUTES:
         raise BadRequest(
-            f"This customer would have more than {MAX_ATTRIBUTES} attributes. "
-            "Send fewer profile keys.",
+            "This customer would have more than {limit} attributes. Send fewer profile keys.",
             code="too_many_attributes",
+            values={"limit": MAX_ATTRIBUTES},
         )
     contact.attributes = attributes
     contact.signed_keys = sorted(signed_keys)
@@ -418,9 +418,10 @@ async def track_event(
     recent = await events.count_since(contact.id, TRACKED, utcnow() - dt.timedelta(minutes=1))
     if recent >= per_minute:
         raise TooManyRequests(
-            f"More than {per_minute} events a minute from one visitor; slow down the page's "
+            "More than {limit} events a minute from one visitor; slow down the page's "
             "Sangdam.track calls.",
             code="too_many_events",
+            values={"limit": per_minute},
         )
     event = ContactEvent(
         contact_id=contact.id,
@@ -442,8 +443,9 @@ def validate_attribute_filters(raw: list[str]) -> dict[str, str]:
         key, sep, value = item.partition(":")
         if not sep or not KEY_PATTERN.match(key):
             raise BadRequest(
-                f"Attribute filter {item[:80]!r} must look like key:value, "
-                "e.g. plan:pro (keys are letters, digits or _)."
+                "Attribute filter {filter!r} must look like key:value, "
+                "e.g. plan:pro (keys are letters, digits or _).",
+                values={"filter": item[:80]},
             )
         found[key] = value
     return found

@@ -41,6 +41,7 @@ from sangdam.workspaces.service import require_active
 # in their language through ``content.activity``.
 ENDED_LINE = "This conversation has ended."
 
+
 async def start_conversation(
     session: AsyncSession,
     inbox: Inbox,
@@ -152,33 +153,31 @@ async def set_status(
     conversation, contact = await load(session, workspace_id, conversation_id, for_update=True)
     if conversation.status == status.value:
         return conversation
-    if status == Status.RESOLVED:
-        # The customer sees that the chat ended: a system line the widget shows in their
-        # language (by ``content.activity``), with "write again" in place of the composer.
-        await send_message(
-            session,
-            conversation,
-            contact,
-            sender_type=SenderType.SYSTEM,
-            sender_id=None,
-            sender_name="",
-            body=ENDED_LINE,
-            client_id=None,
-            max_chars=len(ENDED_LINE),
-            kind=MessageKind.ACTIVITY,
-            content={"activity": "resolved"},
-        )
     conversation.status = status.value
     conversation.version += 1
     conversation.resolved_at = utcnow() if status == Status.RESOLVED else None
-    if status == Status.RESOLVED:
-        conversation.waiting_since = None
-        conversation.queued_at = None
-    emit_conversation_updated(session, conversation, contact)
-    if status == Status.RESOLVED:
-        await react(
-            session, ConversationResolved(conversation, contact, conversation.assignee_id)
-        )
+    if status != Status.RESOLVED:
+        emit_conversation_updated(session, conversation, contact)
+        return conversation
+    conversation.waiting_since = None
+    conversation.queued_at = None
+    # The customer sees that the chat ended: a system line the widget shows in their
+    # language (by ``content.activity``), with "write again" in place of the composer. Its
+    # conversation.updated already carries the new status.
+    await send_message(
+        session,
+        conversation,
+        contact,
+        sender_type=SenderType.SYSTEM,
+        sender_id=None,
+        sender_name="",
+        body=ENDED_LINE,
+        client_id=None,
+        max_chars=len(ENDED_LINE),
+        kind=MessageKind.ACTIVITY,
+        content={"activity": "resolved"},
+    )
+    await react(session, ConversationResolved(conversation, contact, conversation.assignee_id))
     return conversation
 
 
@@ -213,8 +212,9 @@ async def assign(
 def _check_seq(conversation: Conversation, seq: int) -> None:
     if seq < 0 or seq > conversation.last_seq:
         raise BadRequest(
-            f"seq {seq} is outside this conversation (its messages go up to {conversation.last_seq}).",
+            "seq {seq} is outside this conversation (its messages go up to {last}).",
             code="bad_seq",
+            values={"seq": seq, "last": conversation.last_seq},
         )
 
 

@@ -394,15 +394,19 @@ async def set_email_inbox(
     local = address.rpartition("@")[0]
     if local.startswith(REPLY_PREFIX) or not local:
         raise BadRequest(
-            f"Addresses starting with {REPLY_PREFIX!r} are the reply addresses of conversations; "
-            "choose another, such as support@" + settings.domain + "."
+            "Addresses starting with {prefix!r} are the reply addresses of conversations; "
+            "choose another, such as support@{domain}.",
+            values={"prefix": REPLY_PREFIX, "domain": settings.domain},
         )
     inboxes = await email_inboxes(session)
     if any(
         i.workspace_id != workspace_id and str(i.config.get("address", "")).lower() == address
         for i in inboxes
     ):
-        raise Conflict(f"{address} is already used by another workspace; choose another address.")
+        raise Conflict(
+            "{address} is already used by another workspace; choose another address.",
+            values={"address": address},
+        )
     inbox = next((i for i in inboxes if i.workspace_id == workspace_id), None)
     if inbox is None:
         inbox = Inbox(

@@ -234,9 +234,10 @@ async def save_github(
         # The saved token was given for the old host; sending it to a new one would hand
         # it to whoever runs that host.
         raise BadRequest(
-            f"The API address changed from {previous_url} to {api_url}: enter the token "
+            "The API address changed from {before} to {after}: enter the token "
             "again (or an empty token to keep only prefilled links).",
             code="github_token_required",
+            values={"before": previous_url, "after": api_url},
         )
     if payload.token is not None:
         integration.secret = payload.token.strip() or None
@@ -302,17 +303,23 @@ def _github_error(status: int, raw: bytes, repo: str) -> SangdamError:
         )
     if status == 403:
         return BadRequest(
-            f"GitHub does not let this token create issues in {repo} (403: {said}).",
+            "GitHub does not let this token create issues in {repo} (403: {said}).",
             code="github_forbidden",
+            values={"repo": repo, "said": said},
         )
     if status == 404:
         return BadRequest(
-            f"GitHub can't find the repository {repo} (404). Check owner/name, and that "
+            "GitHub can't find the repository {repo} (404). Check owner/name, and that "
             "the token can see it.",
             code="github_not_found",
+            values={"repo": repo},
         )
     if status == 410:
-        return BadRequest(f"Issues are turned off in {repo} (410).", code="github_issues_off")
+        return BadRequest(
+            "Issues are turned off in {repo} (410).",
+            code="github_issues_off",
+            values={"repo": repo},
+        )
     if status == 422:
         problems = data.get("errors") if isinstance(data, dict) else None
         detail = "; ".join(
@@ -321,10 +328,13 @@ def _github_error(status: int, raw: bytes, repo: str) -> SangdamError:
             if isinstance(p, dict)
         )
         return Unprocessable(
-            f"GitHub did not accept the issue (422: {said}{': ' + detail if detail else ''}).",
+            "GitHub did not accept the issue (422: {said}).",
             code="github_invalid",
+            values={"said": said + (": " + detail if detail else "")},
         )
-    return UpstreamError(f"GitHub answered {status}. Try again in a minute.")
+    return UpstreamError(
+        "GitHub answered {status}. Try again in a minute.", values={"status": status}
+    )
 
 
 async def create_github_issue(
@@ -375,7 +385,9 @@ async def create_github_issue(
             timeout_seconds=GITHUB_TIMEOUT_SECONDS,
         )
     except OutboundFailure as exc:
-        raise UpstreamError(f"GitHub could not be reached: {exc}") from None
+        raise UpstreamError(
+            "GitHub could not be reached: {problem}", values={"problem": exc}
+        ) from None
     if status != 201:
         raise _github_error(status, raw, repo)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,23 +14,65 @@ class SangdamError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
+        **details: Any,
+    ) -> None:
+        """``message`` is English. With ``values`` it is a template ("{email} is already a
+        member here.") filled in here, so the catalogs can translate the template and fill
+        it in the same way (``said``): people see errors in their own language."""
+        self.template = message
+        self.values = dict(values or {})
+        self.message = message.format_map(self.values) if self.values else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         self.details = details
+
+    def said(self, translate: Callable[[str], str]) -> str:
+        """The message in another language; ``translate`` maps an English template to its
+        translation (or returns it unchanged)."""
+        text = translate(self.template)
+        if not self.values:
+            return text
+        values = {key: _said(value, translate) for key, value in self.values.items()}
+        try:
+            return text.format_map(values)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            return self.message  # a translation naming a value the template does not have
 
     @property
     def headers(self) -> dict[str, str]:
         """HTTP headers the answer carries besides the JSON body."""
         return {}
 
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
+    def as_dict(self, translate: Callable[[str], str] | None = None) -> dict[str, Any]:
+        message = self.said(translate) if translate is not None else self.message
+        body: dict[str, Any] = {"code": self.code, "message": message}
         if self.details:
             body["details"] = self.details
         return body
+
+
+class Word(str):
+    """A value of an error message that is itself UI text, a noun ("Conversation",
+    "Team"): translated along with the message, in the catalogs' "thing" context."""
+
+    CONTEXT = "thing"
+
+
+def _said(value: object, translate: Callable[[str], str]) -> object:
+    if isinstance(value, SangdamError):
+        return value.said(translate)
+    if isinstance(value, Word):
+        key = f"{Word.CONTEXT}\x04{value}"
+        translated = translate(key)
+        return value if translated == key else translated
+    return value
 
 
 class BadRequest(SangdamError):

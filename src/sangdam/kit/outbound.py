@@ -83,13 +83,14 @@ async def resolve_target(
     try:
         addresses = await (resolve or system_resolver)(host)
     except (socket.gaierror, UnicodeError):
-        raise BadRequest(f"The host {host!r} does not resolve.") from None
+        raise BadRequest("The host {host!r} does not resolve.", values={"host": host}) from None
     if not addresses:
-        raise BadRequest(f"The host {host!r} does not resolve.")
+        raise BadRequest("The host {host!r} does not resolve.", values={"host": host})
     if not allow_private and any(forbidden_address(a.split("%")[0]) for a in addresses):
         raise BadRequest(
-            f"{host} is an internal address; Sangdam only calls public addresses.",
+            "{host} is an internal address; Sangdam only calls public addresses.",
             code="forbidden_target",
+            values={"host": host},
         )
     return addresses
 

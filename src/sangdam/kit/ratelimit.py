@@ -217,7 +217,7 @@ class RateLimiter:
         wait = await self.hit(*limits)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise TooManyRequests(message.replace("{seconds}", str(seconds)), retry_after=seconds)
+            raise TooManyRequests(message, values={"seconds": seconds}, retry_after=seconds)
 
 
 MINUTE = 60.0

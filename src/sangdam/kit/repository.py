@@ -12,7 +12,7 @@ from typing import Any, TypeVar, TypeVarTuple
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sangdam.kit.errors import NotFound
+from sangdam.kit.errors import NotFound, Word
 
 M = TypeVar("M")
 Ts = TypeVarTuple("Ts")
@@ -41,7 +41,10 @@ class WorkspaceRepository:
             stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
         row = (await self.session.execute(stmt)).scalar()
         if row is None:
-            raise NotFound(f"{what} {row_id} does not exist in this workspace.")
+            raise NotFound(
+                "{what} {id} does not exist in this workspace.",
+                values={"what": Word(what), "id": row_id},
+            )
         return row
 
     def add(self, row: Any) -> None:

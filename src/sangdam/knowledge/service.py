@@ -54,8 +54,9 @@ def parse_jsonl(data: bytes) -> list[tuple[int, FaqIn]]:
     """Validate a whole JSONL file; any problem is reported with its line number."""
     if len(data) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(
-            f"The file is {len(data) // 1024} KB; imports are limited to "
-            f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB. Split it into several files."
+            "The file is {kilobytes} KB; imports are limited to {megabytes} MB. "
+            "Split it into several files.",
+            values={"kilobytes": len(data) // 1024, "megabytes": MAX_IMPORT_BYTES // (1024 * 1024)},
         )
     try:
         text = data.decode("utf-8-sig")
@@ -70,12 +71,16 @@ def parse_jsonl(data: bytes) -> list[tuple[int, FaqIn]]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadRequest(
-                f"Line {number} is not valid JSON ({exc.msg}).", code="bad_line", line=number
+                "Line {number} is not valid JSON ({problem}).",
+                code="bad_line",
+                line=number,
+                values={"number": number, "problem": exc.msg},
             ) from None
         if not isinstance(row, dict):
             raise BadRequest(
-                f'Line {number} must be a JSON object like {{"id": ...}}.',
+                'Line {number} must be a JSON object like {{"id": ...}}.',
                 code="bad_line",
+                values={"number": number},
                 line=number,
             )
         try:
@@ -84,18 +89,25 @@ def parse_jsonl(data: bytes) -> list[tuple[int, FaqIn]]:
             problem = exc.errors()[0]
             field = ".".join(str(p) for p in problem["loc"]) or "entry"
             raise BadRequest(
-                f"Line {number}, field '{field}': {problem['msg']}.", code="bad_line", line=number
+                "Line {number}, field '{field}': {problem}.",
+                code="bad_line",
+                line=number,
+                values={"number": number, "field": field, "problem": problem["msg"]},
             ) from None
         if entry.key in first_line:
             raise BadRequest(
-                f"Line {number} repeats the id '{entry.key}' of line {first_line[entry.key]}.",
+                "Line {number} repeats the id '{key}' of line {first}.",
                 code="bad_line",
+                values={"number": number, "key": entry.key, "first": first_line[entry.key]},
                 line=number,
             )
         first_line[entry.key] = number
         entries.append((number, entry))
         if len(entries) > MAX_IMPORT_ENTRIES:
-            raise PayloadTooLarge(f"Imports are limited to {MAX_IMPORT_ENTRIES} entries a file.")
+            raise PayloadTooLarge(
+                "Imports are limited to {limit} entries a file.",
+                values={"limit": MAX_IMPORT_ENTRIES},
+            )
     if not entries:
         raise BadRequest(
             "The file has no FAQ entries: put one JSON object on each line.", code="empty_import"
@@ -112,8 +124,9 @@ async def _article_id(
     if article is None:
         where = f"Line {line}: " if line is not None else ""
         raise BadRequest(
-            f"{where}there is no {entry.lang} article with the slug '{entry.article}'.",
+            "{where}there is no {lang} article with the slug '{slug}'.",
             code="bad_line",
+            values={"where": where, "lang": entry.lang, "slug": entry.article},
             line=line,
         )
     return article.id
@@ -175,7 +188,10 @@ async def export_faqs(session: AsyncSession, workspace_id: int) -> str:
 async def create_faq(session: AsyncSession, workspace_id: int, entry: FaqIn) -> FaqEntry:
     repository = KnowledgeRepository(session, workspace_id)
     if await repository.faq_by_key(entry.key) is not None:
-        raise Conflict(f"An FAQ entry with the id '{entry.key}' exists already; edit it instead.")
+        raise Conflict(
+            "An FAQ entry with the id '{key}' exists already; edit it instead.",
+            values={"key": entry.key},
+        )
     row = FaqEntry(key=entry.key)
     _apply(row, entry, await _article_id(repository, entry, None))
     repository.add(row)
@@ -190,7 +206,7 @@ async def update_faq(
     repository = KnowledgeRepository(session, workspace_id)
     row = await repository.faq(faq_id)
     if entry.key != row.key and await repository.faq_by_key(entry.key) is not None:
-        raise Conflict(f"Another FAQ entry already has the id '{entry.key}'.")
+        raise Conflict("Another FAQ entry already has the id '{key}'.", values={"key": entry.key})
     row.key = entry.key
     _apply(row, entry, await _article_id(repository, entry, None))
     await repository.bump_version()
@@ -209,7 +225,10 @@ async def save_article(
     repository = KnowledgeRepository(session, workspace_id)
     clash = await repository.article_by_slug(data.lang, data.slug)
     if clash is not None and clash.id != article_id:
-        raise Conflict(f"The {data.lang} help center already has an article at '{data.slug}'.")
+        raise Conflict(
+            "The {lang} help center already has an article at '{slug}'.",
+            values={"lang": data.lang, "slug": data.slug},
+        )
     article = await repository.article(article_id) if article_id is not None else Article()
     for field, value in data.model_dump().items():
         setattr(article, field, value)

@@ -119,11 +119,16 @@ async def invite(
     member = await repository.member_by_email(email)
     if member is not None:
         if member.active:
-            raise Conflict(f"{email} is already a member of this workspace.", code="member")
+            raise Conflict(
+                "{email} is already a member of this workspace.",
+                code="member",
+                values={"email": email},
+            )
         raise Conflict(
-            f"{email} was a member here and is deactivated: reactivate them in the member "
+            "{email} was a member here and is deactivated: reactivate them in the member "
             "list instead of inviting again.",
             code="deactivated_member",
+            values={"email": email},
         )
     invitation = await repository.pending_for(email)
     if invitation is not None:
@@ -242,14 +247,16 @@ async def accept(
         # workspace. (Not by typing its password here: that would let whoever can invite
         # an address guess its password outside the sign-in limits.)
         raise Forbidden(
-            f"{invitation.email} already has a Sangdam account: sign in with it, then "
-            "open this link again.",
+            "{email} already has a Sangdam account: sign in with it, then open this link again.",
             code="sign_in_first",
+            values={"email": invitation.email},
         )
     repository = MemberRepository(session, invitation.workspace_id)
     existing = await repository.member_by_email(invitation.email)
     if existing is not None:
-        raise Conflict(f"{invitation.email} is already a member of this workspace.")
+        raise Conflict(
+            "{email} is already a member of this workspace.", values={"email": invitation.email}
+        )
     agent = await add_agent(session, invitation.workspace_id, user, role=Role(invitation.role))
     invitation.accepted_at = utcnow()
     invitation.accepted_by_user_id = user.id

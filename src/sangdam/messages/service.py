@@ -29,9 +29,10 @@ PREVIEW_CHARS = 140
 
 def idempotency_conflict(client_id: str) -> Conflict:
     return Conflict(
-        f"client_id {client_id!r} was already used for a different message. "
+        "client_id {client_id!r} was already used for a different message. "
         "Use a new client_id for each new message.",
         code="idempotency_conflict",
+        values={"client_id": client_id},
     )
 
 
@@ -42,9 +43,10 @@ def validate_body(body: object, max_chars: int) -> str:
         raise BadRequest("The message is empty. Type something before sending.", code="empty_body")
     if len(body) > max_chars:
         raise PayloadTooLarge(
-            f"The message is {len(body)} characters long; the limit is {max_chars}. "
+            "The message is {length} characters long; the limit is {limit}. "
             "Split it into several messages.",
             code="message_too_long",
+            values={"length": len(body), "limit": max_chars},
             limit=max_chars,
         )
     return body

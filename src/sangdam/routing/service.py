@@ -233,7 +233,9 @@ async def transfer(
         require_active(agent)
         if agent.id == conversation.assignee_id:
             raise Conflict(
-                f"{agent.display_name} has this conversation already.", code="already_assigned"
+                "{name} has this conversation already.",
+                code="already_assigned",
+                values={"name": agent.display_name},
             )
     if note:
         await send_as_agent(

@@ -27,7 +27,10 @@ from sangdam.tags.schemas import TagIn
 async def create_tag(session: AsyncSession, workspace_id: int, payload: TagIn) -> Tag:
     repository = TagRepository(session, workspace_id)
     if await repository.by_name(payload.name) is not None:
-        raise Conflict(f"A tag named {payload.name!r} exists already; use that one or rename it.")
+        raise Conflict(
+            "A tag named {name!r} exists already; use that one or rename it.",
+            values={"name": payload.name},
+        )
     tag = Tag(name=payload.name, color=payload.color.lower())
     repository.add(tag)
     await session.flush()
@@ -39,7 +42,7 @@ async def update_tag(session: AsyncSession, workspace_id: int, tag_id: int, payl
     tag = await repository.get(tag_id)
     other = await repository.by_name(payload.name)
     if other is not None and other.id != tag.id:
-        raise Conflict(f"Another tag is named {payload.name!r} already.")
+        raise Conflict("Another tag is named {name!r} already.", values={"name": payload.name})
     tag.name, tag.color = payload.name, payload.color.lower()
     return tag
 

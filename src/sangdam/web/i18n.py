@@ -6,6 +6,7 @@ The same catalogs feed the server templates and the browser (as JSON).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -23,8 +24,12 @@ def catalog(locale: str) -> dict[str, str]:
         return {}
     with path.open("rb") as handle:
         po = read_po(handle, locale=locale)
+    # A text with a context (msgctxt, e.g. "thing" for a noun inside a message) is keyed
+    # as gettext's pgettext does: context, U+0004, text.
     return {
-        str(message.id): str(message.string)
+        (f"{message.context}\x04{message.id}" if message.context else str(message.id)): str(
+            message.string
+        )
         for message in po
         if message.id and message.string and not message.fuzzy
     }
@@ -49,3 +54,11 @@ def negotiate(accept_language: str | None, requested: str | None = None) -> str:
         if tag[:2] in LOCALES:
             return tag[:2]
     return DEFAULT_LOCALE if not accept_language else "en"
+
+
+def error_translator(accept_language: str | None) -> Callable[[str], str]:
+    """How an error message reaches a person: the inbox, the widget and the sign-in page
+    send their page's language as Accept-Language; a program that names no language gets
+    the English source (the API's documented messages)."""
+    messages = catalog(negotiate(accept_language)) if accept_language else {}
+    return lambda text: messages.get(text, text)

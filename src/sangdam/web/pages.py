@@ -229,7 +229,10 @@ async def _viewer(
     rows = await memberships(session, user.id)
     current = next(((a, w) for a, w in rows if w.id == workspace_id), None)
     if current is None:
-        raise NotFound(f"Workspace {workspace_id} does not exist or you have no access to it.")
+        raise NotFound(
+            "Workspace {id} does not exist or you have no access to it.",
+            values={"id": workspace_id},
+        )
     agent, workspace = current
     return _Viewer(user, agent, workspace, rows, web_session.csrf_token)
 
@@ -462,7 +465,7 @@ async def settings_section(
 ) -> Response:
     section = _SECTIONS_BY_SLUG.get(slug)
     if section is None or not section.exists:
-        raise NotFound(f"There is no settings page called {slug!r}.")
+        raise NotFound("There is no settings page called {slug!r}.", values={"slug": slug})
     return await _settings_page(request, session, workspace_id, section)
 
 

@@ -56,7 +56,7 @@ async def own_conversation(
         conversation_id, contact.id, for_update=for_update
     )
     if conversation is None:
-        raise NotFound(f"Conversation {conversation_id} was not found.")
+        raise NotFound("Conversation {id} was not found.", values={"id": conversation_id})
     return conversation
 
 

@@ -130,5 +130,5 @@ class InstallationRepository:
     async def workspace(self, workspace_id: int) -> Workspace:
         workspace = await self.session.get(Workspace, workspace_id)
         if workspace is None:
-            raise NotFound(f"Workspace {workspace_id} does not exist.")
+            raise NotFound("Workspace {id} does not exist.", values={"id": workspace_id})
         return workspace

@@ -81,7 +81,9 @@ async def add_agent(
 ) -> Agent:
     repository = AgentRepository(session, workspace_id)
     if await repository.by_user(user.id) is not None:
-        raise BadRequest(f"{user.email} is already an agent of this workspace.")
+        raise BadRequest(
+            "{email} is already an agent of this workspace.", values={"email": user.email}
+        )
     agent = Agent(user_id=user.id, role=role.value, display_name=user.name)
     repository.add(agent)
     await session.flush()
@@ -92,8 +94,9 @@ def require_active(agent: Agent) -> None:
     """Nothing is given to a deactivated member (by hand, by a rule or by a transfer)."""
     if not agent.active:
         raise Unprocessable(
-            f"{agent.display_name} is deactivated in this workspace; choose someone else.",
+            "{name} is deactivated in this workspace; choose someone else.",
             code="agent_deactivated",
+            values={"name": agent.display_name},
         )
 
 
@@ -149,9 +152,10 @@ def authorize_api_token(
     may do (every settings endpoint) refuses it, as it would refuse an agent."""
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthorized(
-            f"The API token “{token.name}” expired on {token.expires_at:%Y-%m-%d %H:%M} UTC. "
+            "The API token “{name}” expired on {expired:%Y-%m-%d %H:%M} UTC. "
             "Create a new one in the settings.",
             code="token_expired",
+            values={"name": token.name, "expired": token.expires_at},
         )
     scopes = frozenset(token.scopes or ())
     if changes and TokenScope.WRITE.value not in scopes:
@@ -207,8 +211,9 @@ def website_host(value: str) -> str | None:
         host = ""
     if not _HOSTNAME.fullmatch(host):
         raise BadRequest(
-            f"{value.strip()[:100]!r} is not a website address; enter one like www.example.com.",
+            "{value!r} is not a website address; enter one like www.example.com.",
             code="bad_website",
+            values={"value": value.strip()[:100]},
         )
     return host
 
@@ -218,15 +223,20 @@ def check_timezone(name: str) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise BadRequest(
-            f"{name[:60]!r} is not a time zone; choose one such as Asia/Seoul.",
+            "{name!r} is not a time zone; choose one such as Asia/Seoul.",
             code="bad_timezone",
+            values={"name": name[:60]},
         ) from None
     return name
 
 
 def check_locale(locale: str) -> str:
     if locale not in LOCALES:
-        raise BadRequest(f"Choose one of the languages: {', '.join(LOCALES)}.", code="bad_locale")
+        raise BadRequest(
+            "Choose one of the languages: {languages}.",
+            code="bad_locale",
+            values={"languages": ", ".join(LOCALES)},
+        )
     return locale
 
 

@@ -5,6 +5,9 @@ import { el, formatTime } from "/static/shared.js";
 
 const WEB = /^https?:\/\//i;
 
+// A conversation's status as people read it (each goes through the catalogs: t(label)).
+export const STATUS_LABELS = { open: "Open", resolved: "Resolved", bot: "Bot", snoozed: "Snoozed" };
+
 function link(url, text) {
   return WEB.test(url || "") ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow", text: text || url, title: url }) : document.createTextNode(text || "");
 }

@@ -1,6 +1,6 @@
 // The customer list (search, filters, pages) and the customer page.
 import { el, formatTime } from "/static/shared.js";
-import { loadExternalCard, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
+import { STATUS_LABELS, loadExternalCard, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
 import { $, api, boot, t } from "/static/inbox/page.js";
 
 const locale = boot.locale;
@@ -69,7 +69,7 @@ async function openCustomer(id) {
   list.replaceChildren();
   for (const conversation of detail.conversations) {
     list.append(el("li", {}, el("a", { href: `/inbox/${boot.workspaceId}?c=${conversation.id}`, text: `#${conversation.id} · ${conversation.last_message_preview || "…"}` }),
-      el("small", { class: "muted", text: ` ${conversation.status} · ${formatTime(conversation.last_activity_at, locale)}` })));
+      el("small", { class: "muted", text: ` ${t(STATUS_LABELS[conversation.status] || conversation.status)} · ${formatTime(conversation.last_activity_at, locale)}` })));
   }
   if (detail.conversations.length === 0) list.append(el("li", { class: "muted", text: t("No conversations yet.") }));
   loadExternalCard($("external-card"), api, id, t);

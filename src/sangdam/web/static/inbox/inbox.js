@@ -1,6 +1,6 @@
 // The agent inbox: conversation list, thread, customer panel, all live.
 import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
-import { loadExternalCard, loadGithub, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
+import { STATUS_LABELS, loadExternalCard, loadGithub, renderActivity, renderProfile } from "/static/inbox/customer_panel.js";
 import { createDesk } from "/static/inbox/desk.js";
 import { $, api, boot, t } from "/static/inbox/page.js";
 
@@ -125,7 +125,6 @@ async function catchUp(id, afterSeq) {
   if (id === state.current) renderMessages();
 }
 
-const STATUS_LABELS = { open: "Open", resolved: "Resolved", bot: "Bot", snoozed: "Snoozed" };
 // Lines the system adds to a conversation; the customer sees their own wording in the widget.
 const ACTIVITY_TEXTS = { resolved: () => t("Resolved · the customer was told the chat ended") };
 
@@ -546,7 +545,7 @@ function onFrame(frame) {
         typingTimer = setTimeout(() => { $("typing").hidden = true; }, 4000);
       }
       break;
-    case "error": showComposerError(frame.message); break;
+    case "error": showComposerError(t(frame.message)); break;
   }
 }
 

@@ -14,6 +14,8 @@ export async function api(path, { method = "GET", body, raw } = {}) {
     headers: {
       "Content-Type": raw !== undefined ? "application/x-ndjson" : "application/json",
       "X-CSRF-Token": boot.csrfToken,
+      // Errors come back in the agent's language.
+      "Accept-Language": boot.locale,
     },
     body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
   });

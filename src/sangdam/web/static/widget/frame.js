@@ -41,6 +41,8 @@ async function api(path, { method = "GET", body } = {}) {
     method,
     headers: {
       "Content-Type": "application/json",
+      // Errors come back in the widget's language.
+      "Accept-Language": locale,
       ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -367,11 +369,21 @@ function onAck(frame) {
 }
 
 const PERMANENT = new Set(["empty_body", "message_too_long", "idempotency_conflict", "not_found", "bad_frame", "invalid_client_id", "stale_button"]);
+// Socket errors a customer can meet, in their language (HTTP errors come translated).
+const ERROR_TEXTS = {
+  message_too_long: (frame) => t("Your message is too long: {limit} characters at most. Split it into several messages.")
+    .replace("{limit}", (frame.details && frame.details.limit) || ""),
+  empty_body: () => t("The message is empty. Type something before sending."),
+  stale_button: () => t("That button is not available any more. Type your question instead."),
+  not_found: () => t("This conversation is no longer available. Start a new one."),
+};
+const errorText = (frame) => (ERROR_TEXTS[frame.code] ? ERROR_TEXTS[frame.code](frame) : t(frame.message));
+
 function onError(frame) {
   const item = state.outbox.find((entry) => entry.client_id === frame.ref);
   if (item) {
     state.inFlight.delete(item.client_id);
-    if (PERMANENT.has(frame.code)) { item.failed = frame.message; saveOutbox(); renderMessages(); }
+    if (PERMANENT.has(frame.code)) { item.failed = errorText(frame); saveOutbox(); renderMessages(); }
   }
   if (frame.code === "rate_limited") {
     // Too fast for the server's limits: the message stays in the outbox and goes out then.
@@ -381,7 +393,7 @@ function onError(frame) {
     onError.retry = setTimeout(flushOutbox, seconds * 1000);
     return;
   }
-  showError(frame.message);
+  showError(errorText(frame));
 }
 
 function showError(message) {
