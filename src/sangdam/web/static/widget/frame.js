@@ -376,6 +376,7 @@ const ERROR_TEXTS = {
   empty_body: () => t("The message is empty. Type something before sending."),
   stale_button: () => t("That button is not available any more. Type your question instead."),
   not_found: () => t("This conversation is no longer available. Start a new one."),
+  internal_error: () => t("Something went wrong on our side. Your message will be sent again in a moment."),
 };
 const errorText = (frame) => (ERROR_TEXTS[frame.code] ? ERROR_TEXTS[frame.code](frame) : t(frame.message));
 
@@ -392,6 +393,11 @@ function onError(frame) {
     clearTimeout(onError.retry);
     onError.retry = setTimeout(flushOutbox, seconds * 1000);
     return;
+  }
+  if (frame.code === "internal_error" && item) {
+    // Nothing was stored; the same client_id makes a second try safe.
+    clearTimeout(onError.retry);
+    onError.retry = setTimeout(flushOutbox, 3000);
   }
   showError(errorText(frame));
 }
