@@ -395,7 +395,7 @@ function onError(frame) {
     return;
   }
   if (frame.code === "internal_error" && item) {
-    // Nothing was stored; the same client_id makes a second try safe.
+    // Stored or not, the same client_id makes a second try safe.
     clearTimeout(onError.retry);
     onError.retry = setTimeout(flushOutbox, 3000);
   }
