@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import PASSWORD_RESET_EMAIL
 from sangdam.config import Settings
@@ -44,44 +46,53 @@ async def send_reply(db: Database, payload: dict[str, Any]) -> None:
         await service.deliver(settings, outgoing)
 
 
-@handler(OFFLINE_MESSAGE_EMAIL)
-async def send_offline_notice(db: Database, payload: dict[str, Any]) -> None:
+Prepare = Callable[[AsyncSession], Awaitable[service.Outgoing | None]]
+
+
+async def _mail(db: Database, prepare: Prepare) -> None:
+    """Build an email from the database and send it (nothing when email is not set up, or
+    when there is nothing to send any more)."""
     if not db.settings.email.sending:
         return
     async with db.read() as session:
-        outgoing = await service.prepare_offline_notice(
-            session, db.settings, int(payload["workspace_id"]), int(payload["conversation_id"])
-        )
+        outgoing = await prepare(session)
     if outgoing is not None:
         await service.deliver(db.settings.email, outgoing)
+
+
+@handler(OFFLINE_MESSAGE_EMAIL)
+async def send_offline_notice(db: Database, payload: dict[str, Any]) -> None:
+    workspace_id, conversation_id = int(payload["workspace_id"]), int(payload["conversation_id"])
+    await _mail(
+        db,
+        lambda session: service.prepare_offline_notice(
+            session, db.settings, workspace_id, conversation_id
+        ),
+    )
 
 
 @handler(INVITATION_EMAIL)
 async def send_invitation(db: Database, payload: dict[str, Any]) -> None:
-    if not db.settings.email.sending or "secret_link" not in payload:
-        return
-    async with db.read() as session:
-        outgoing = await service.prepare_invitation(
-            session,
-            db.settings,
-            int(payload["invitation_id"]),
-            str(payload.get("inviter") or ""),
-            str(payload["secret_link"]),
-        )
-    if outgoing is not None:
-        await service.deliver(db.settings.email, outgoing)
+    if "secret_link" not in payload:
+        return  # a finished job's copy: the link is gone with it
+    invitation_id, link = int(payload["invitation_id"]), str(payload["secret_link"])
+    inviter = str(payload.get("inviter") or "")
+    await _mail(
+        db,
+        lambda session: service.prepare_invitation(
+            session, db.settings, invitation_id, inviter, link
+        ),
+    )
 
 
 @handler(PASSWORD_RESET_EMAIL)
 async def send_password_reset(db: Database, payload: dict[str, Any]) -> None:
-    if not db.settings.email.sending or "secret_link" not in payload:
+    if "secret_link" not in payload:
         return
-    async with db.read() as session:
-        outgoing = await service.prepare_password_reset(
-            session, db.settings, int(payload["user_id"]), str(payload["secret_link"])
-        )
-    if outgoing is not None:
-        await service.deliver(db.settings.email, outgoing)
+    user_id, link = int(payload["user_id"]), str(payload["secret_link"])
+    await _mail(
+        db, lambda session: service.prepare_password_reset(session, db.settings, user_id, link)
+    )
 
 
 class InboundHandler:
