@@ -51,6 +51,9 @@ def test_eval_prints_the_metrics(tmp_path: Path) -> None:
         "latency_ms_p50",
         "latency_ms_p95",
         "queries",
+        "answered_correct",
+        "wrong_answer_rate",
+        "suggested",
     ]
     assert metrics["queries"] == 4
     assert metrics["human_recall"] == 1.0

@@ -181,12 +181,56 @@ def test_evaluation_reports_the_exact_keys(lexical_index: FaqIndex) -> None:
         "latency_ms_p50",
         "latency_ms_p95",
         "queries",
+        "answered_correct",
+        "wrong_answer_rate",
+        "suggested",
     }
     assert report["queries"] == 3
     assert report["in_scope_top1"] == 1.0
     assert report["oos_recall"] == 1.0
     assert report["oos_precision"] == 1.0
     assert report["human_recall"] == 1.0
+
+
+class _TableMatcher:
+    """A matcher that looks its decisions up in a table (the metrics' arithmetic only)."""
+
+    def __init__(self, table: dict[str, tuple[str, str | None]]) -> None:
+        self.table = table
+
+    def match(self, text: str, lang: str | None = None) -> MatchResult:
+        decision, best = self.table[text]
+        top = best or "price-plans"
+        return MatchResult(best, 0.5, decision, decision == "human", [(top, 0.5)])  # type: ignore[arg-type]
+
+
+def test_evaluation_counts_direct_answers_right_and_wrong() -> None:
+    matcher = _TableMatcher(
+        {
+            "a": ("answer", "x"),  # right, direct
+            "b": ("answer", "y"),  # wrong, direct
+            "c": ("suggest", "z"),  # right, as a suggestion
+            "d": ("suggest", "x"),  # wrong suggestion
+            "e": ("out_of_scope", None),  # in scope, refused
+            "f": ("answer", "x"),  # out of scope, answered: wrong
+            "g": ("out_of_scope", None),  # out of scope, refused
+        }
+    )
+    queries = [
+        {"text": "a", "expected": "x"},
+        {"text": "b", "expected": "x"},
+        {"text": "c", "expected": "z"},
+        {"text": "d", "expected": "z"},
+        {"text": "e", "expected": "x"},
+        {"text": "f", "expected": None},
+        {"text": "g", "expected": None},
+    ]
+    report = evaluate(matcher, queries)
+    assert report["answered_correct"] == 1 / 5
+    assert report["wrong_answer_rate"] == 2 / 3
+    assert report["suggested"] == 2 / 5
+    assert report["in_scope_top1"] == 2 / 5
+    assert report["oos_recall"] == 1 / 2
 
 
 @pytest.mark.parametrize(

@@ -57,5 +57,8 @@ def format_result(result: dict[str, Any]) -> str:
         "latency_ms_p50",
         "latency_ms_p95",
         "queries",
+        "answered_correct",
+        "wrong_answer_rate",
+        "suggested",
     )
     return json.dumps({key: result[key] for key in keys})

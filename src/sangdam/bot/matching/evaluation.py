@@ -17,6 +17,14 @@ denominator is ``None``):
   share that expected ``None``.
 - ``human_recall``: over ``"@human"`` queries, the share with
   ``wants_human`` true.
+- ``answered_correct``: over queries expecting a FAQ id, the share answered
+  directly (decision ``"answer"``) with the expected id: what a customer gets
+  without another click.
+- ``wrong_answer_rate``: over every direct answer (decision ``"answer"``, to
+  in-scope, out-of-scope and "@human" queries alike), the share whose id was not the
+  expected one.
+- ``suggested``: over queries expecting a FAQ id, the share that got "did you
+  mean…?" suggestions (decision ``"suggest"``), right or wrong.
 - ``latency_ms_p50`` / ``latency_ms_p95``: wall time of ``match`` per query,
   one query at a time, after the index is built.
 """
@@ -46,12 +54,14 @@ def evaluate(matcher: SupportsMatch, queries: Iterable[Mapping[str, Any]]) -> di
     """Run every query through ``matcher`` and return the metrics as a JSON-ready dict.
 
     Keys: ``in_scope_top1``, ``oos_precision``, ``oos_recall``,
-    ``human_recall``, ``latency_ms_p50``, ``latency_ms_p95``, ``queries``.
+    ``human_recall``, ``latency_ms_p50``, ``latency_ms_p95``, ``queries``,
+    ``answered_correct``, ``wrong_answer_rate``, ``suggested``.
     """
     in_scope = in_scope_hits = 0
     oos = oos_caught = 0
     refused = refused_oos = 0
     human = human_hits = 0
+    answered = answered_wrong = answered_right = suggested = 0
     latencies: list[float] = []
     for query in queries:
         text = str(query["text"])
@@ -63,6 +73,11 @@ def evaluate(matcher: SupportsMatch, queries: Iterable[Mapping[str, Any]]) -> di
         if result.decision == "out_of_scope":
             refused += 1
             refused_oos += expected is None
+        if result.decision == "answer":
+            answered += 1
+            right = expected is not None and result.best == expected
+            answered_right += right
+            answered_wrong += not right
         if expected is None:
             oos += 1
             oos_caught += result.decision != "answer"
@@ -71,6 +86,7 @@ def evaluate(matcher: SupportsMatch, queries: Iterable[Mapping[str, Any]]) -> di
             human_hits += result.wants_human
         else:
             in_scope += 1
+            suggested += result.decision == "suggest"
             in_scope_hits += (
                 result.decision in ("answer", "suggest")
                 and bool(result.suggestions)
@@ -85,4 +101,7 @@ def evaluate(matcher: SupportsMatch, queries: Iterable[Mapping[str, Any]]) -> di
         "latency_ms_p50": None if p50 is None else round(p50, 3),
         "latency_ms_p95": None if p95 is None else round(p95, 3),
         "queries": len(latencies),
+        "answered_correct": _rate(answered_right, in_scope),
+        "wrong_answer_rate": _rate(answered_wrong, answered),
+        "suggested": _rate(suggested, in_scope),
     }
