@@ -25,6 +25,8 @@ NOT_FOR_PEOPLE = {
     # own text for the codes a person can meet (frame.js ERROR_TEXTS).
     "realtime/api.py": "the socket protocol",
     "realtime/protocol.py": "the socket protocol",
+    # The metrics endpoint answers a scraper (Prometheus), not a person.
+    "ops/api.py": "the metrics scraper",
 }
 # A client_id is made by the widget or the program calling the API, never typed by a person.
 BUILT_FROM_VALIDATION = {"invalid_client_id"}
