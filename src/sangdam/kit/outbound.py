@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from sangdam.kit.errors import BadRequest
+from sangdam.kit.metrics import OUTBOUND_FAILURES
 
 # A receiver slower than this is treated as down; the job retries later.
 TIMEOUT_SECONDS = 10.0
@@ -96,7 +97,13 @@ async def resolve_target(
 
 
 async def check_target(url: str, *, allow_private: bool, resolve: Resolver | None = None) -> None:
-    """Refuse URLs whose host is, or resolves to, an internal address (at save time)."""
+    """Refuse URLs whose host is, or resolves to, an internal address (at save time).
+
+    Where internal addresses are allowed (tests, a closed network) there is nothing to
+    refuse, so the host need not resolve yet; the call itself resolves it."""
+    if allow_private:
+        check_url_shape(url)
+        return
     await resolve_target(url, allow_private=allow_private, resolve=resolve)
 
 
@@ -196,9 +203,17 @@ async def request_json(
             resolve=resolve,
         )
     except httpx.TimeoutException:
+        OUTBOUND_FAILURES.labels("timeout").inc()
         raise OutboundFailure(f"No answer within {timeout_seconds:g} seconds.") from None
     except httpx.HTTPError as exc:
+        OUTBOUND_FAILURES.labels("connection").inc()
         raise OutboundFailure(f"The connection failed ({type(exc).__name__}).") from None
+    except OutboundFailure:
+        OUTBOUND_FAILURES.labels("too_large").inc()
+        raise
+    except BadRequest:
+        OUTBOUND_FAILURES.labels("refused_address").inc()
+        raise
 
 
 async def post_bytes(
@@ -215,18 +230,29 @@ async def post_bytes(
     Raises RuntimeError for an answer other than 2xx, httpx errors for no answer: the
     job that called retries later.
     """
-    status, _ = await _send(
-        "POST",
-        url,
-        content=content,
-        headers=headers,
-        allow_private=allow_private,
-        timeout_seconds=timeout_seconds,
-        max_bytes=64 * 1024,
-        resolve=resolve,
-        refuse_larger=False,
-    )
+    try:
+        status, _ = await _send(
+            "POST",
+            url,
+            content=content,
+            headers=headers,
+            allow_private=allow_private,
+            timeout_seconds=timeout_seconds,
+            max_bytes=64 * 1024,
+            resolve=resolve,
+            refuse_larger=False,
+        )
+    except httpx.TimeoutException:
+        OUTBOUND_FAILURES.labels("timeout").inc()
+        raise
+    except httpx.HTTPError:
+        OUTBOUND_FAILURES.labels("connection").inc()
+        raise
+    except BadRequest:
+        OUTBOUND_FAILURES.labels("refused_address").inc()
+        raise
     if status >= 300:
+        OUTBOUND_FAILURES.labels("status").inc()
         raise RuntimeError(f"{url} answered {status}")
     return status
 
