@@ -65,6 +65,7 @@ async def test_the_first_visitor_sets_up_the_company_and_is_signed_in(
         assert workspace["timezone"] == "Asia/Seoul"
         me = (await browser.get("/api/v1/me")).json()
         assert me["email"] == "minjun@cloudcoffee.kr"
+        assert me["locale"] == "ko"
         assert me["workspaces"][0]["role"] == "owner"
         welcome = await browser.get(f"/inbox/{workspace['id']}/welcome")
         assert welcome.status_code == 200
@@ -77,6 +78,14 @@ async def test_the_first_visitor_sets_up_the_company_and_is_signed_in(
             "snippet": f'<script src="{empty.base_url}/widget.js" '
             f'data-key="{workspace["widget_key"]}" async></script>',
         }
+    # The language chosen at setup stays when the owner signs in from an English browser.
+    async with httpx.AsyncClient(
+        base_url=empty.base_url, headers={"Accept-Language": "en-US,en;q=0.9"}
+    ) as english:
+        signed_in = await english.post(
+            "/api/v1/login", json={"email": OWNER["email"], "password": OWNER["password"]}
+        )
+        assert signed_in.status_code == 200 and signed_in.json()["locale"] == "ko"
     # Once set up, nobody can do it again, and the page sends people to sign in.
     async with httpx.AsyncClient(base_url=empty.base_url) as stranger:
         again = await stranger.post(

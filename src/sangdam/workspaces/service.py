@@ -286,6 +286,8 @@ async def set_up(
     user = await create_user(
         session, email=email, name=name, password=password, locale=check_locale(wanted.locale)
     )
+    # The owner picked it on the setup page: it stays, whatever browser signs in later.
+    user.locale_chosen = True
     workspace, _inbox = await _new_workspace(session, user, wanted)
     return user, workspace
 
