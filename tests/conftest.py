@@ -17,6 +17,7 @@ from tests.fixtures.services import (
     backends,
     flush_redis,
     fresh_postgres_database,
+    roomy_address_limits,
 )
 
 # Tests that call services directly need the same reactions as a running server.
@@ -48,9 +49,8 @@ async def server(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterato
     settings = settings_for(backend, directory)
     # Every test's client is 127.0.0.1, so per-address limits would add up over the whole
     # suite; the limits' own tests send from addresses of their own (tests/widget).
-    for name in type(settings.rate_limits).model_fields:
-        if "_per_address_" in name:
-            setattr(settings.rate_limits, name, 100 * getattr(settings.rate_limits, name))
+    for name, value in roomy_address_limits().items():
+        setattr(settings.rate_limits, name, value)
     # The same for failed sign-ins from 127.0.0.1 (tests/accounts/test_login_limits.py sets
     # the real limit for itself).
     settings.security.login_max_failures_per_address *= 100

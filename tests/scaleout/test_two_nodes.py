@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 
 from tests.fixtures.factories import PASSWORD, Socket, World, new_client_id
 from tests.fixtures.server import RunningServer, free_port
+from tests.fixtures.services import roomy_address_limits_env
 
 pytestmark = pytest.mark.scaleout
 
@@ -34,6 +35,7 @@ async def _start_node(server: RunningServer) -> Node:
     port = free_port()
     env = {
         **os.environ,
+        **roomy_address_limits_env(),
         "SANGDAM_DATABASE_URL": server.settings.database_url,
         "SANGDAM_REDIS_URL": server.settings.redis_url or "",
         "SANGDAM_LOG_LEVEL": "warning",
