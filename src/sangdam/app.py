@@ -30,6 +30,8 @@ from sangdam.config import Settings
 from sangdam.contacts.api import router as contacts_router
 from sangdam.contacts.tasks import run_purger
 from sangdam.conversations.api import router as conversations_router
+from sangdam.csat.api import router as csat_router
+from sangdam.csat.api import widget_router as csat_widget_router
 from sangdam.db import Database
 from sangdam.email import tasks as email_tasks
 from sangdam.email.api import router as email_router
@@ -226,6 +228,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         canned_router,
         tags_router,
         automation_router,
+        csat_router,
+        csat_widget_router,
         help_router,
         widget_router,
         realtime_router,

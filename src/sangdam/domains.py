@@ -16,6 +16,7 @@ from sangdam.bot import models as _bot_models
 from sangdam.canned import models as _canned_models
 from sangdam.contacts import models as _contacts_models
 from sangdam.conversations import models as _conversations_models
+from sangdam.csat import models as _csat_models
 from sangdam.email import models as _email_models
 from sangdam.email import service as email
 from sangdam.inboxes import models as _inboxes_models
@@ -30,6 +31,7 @@ from sangdam.reactions.schemas import (
     AttributesChanged,
     ContactTagged,
     ConversationAssigned,
+    ConversationRated,
     ConversationResolved,
     ConversationStarted,
     ConversationTagged,
@@ -52,6 +54,7 @@ MODELS = (
     _canned_models,
     _contacts_models,
     _conversations_models,
+    _csat_models,
     _email_models,
     _inboxes_models,
     _integrations_models,
@@ -82,6 +85,7 @@ REACTIONS = (
     on(ConversationTagged, automation.on_conversation_tagged),
     on(ContactTagged, automation.on_contact_tagged),
     on(AttributesChanged, automation.on_attributes_changed),
+    on(ConversationRated, automation.on_conversation_rated),
     on(ReplySent, REPLY_CHANNELS),
     on(ConversationAssigned, routing.on_conversation_assigned),
     on(ConversationResolved, routing.on_conversation_resolved),

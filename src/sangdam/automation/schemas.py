@@ -15,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sangdam.kit.input import Id, Input, Int, Text
 
 Event = Literal[
-    "conversation_created", "message_received", "handed_off", "tagged", "attribute_changed"
+    "conversation_created",
+    "message_received",
+    "handed_off",
+    "tagged",
+    "attribute_changed",
+    "rated",
 ]
 EVENTS: tuple[str, ...] = get_args(Event)
 
@@ -30,6 +35,9 @@ class Trigger(_Strict):
     tag_id: Id | None = None
     # "attribute_changed": only this attribute (any when null).
     attribute: Text | None = Field(default=None, max_length=100)
+    # "rated": only bad ratings (1-2 of 5, or thumbs down) or only good ones (4-5, thumbs
+    # up); any rating when null.
+    rating: Literal["good", "bad"] | None = None
 
 
 # ---- conditions -------------------------------------------------------------

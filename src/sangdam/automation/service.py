@@ -56,6 +56,7 @@ from sangdam.canned.service import render_template, variables_for
 from sangdam.config import Settings
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
+from sangdam.csat.models import BAD_AT_MOST, SATISFIED_FROM
 from sangdam.db import utcnow
 from sangdam.inboxes.models import Inbox
 from sangdam.jobs.service import enqueue
@@ -67,6 +68,7 @@ from sangdam.messages.service import emit_conversation_updated, emit_mention, se
 from sangdam.reactions.schemas import (
     AttributesChanged,
     ContactTagged,
+    ConversationRated,
     ConversationStarted,
     ConversationTagged,
     HandedOff,
@@ -146,6 +148,13 @@ async def on_attributes_changed(session: AsyncSession, change: AttributesChanged
         )
 
 
+async def on_conversation_rated(session: AsyncSession, change: ConversationRated) -> None:
+    """The customer rated the conversation: "rated" rules (a bad rating alerts someone)."""
+    await run_rules(
+        session, "rated", change.conversation, change.contact, rating_score=change.score
+    )
+
+
 # ---- running rules ----------------------------------------------------------------
 
 
@@ -177,6 +186,7 @@ class Facts:
     message: Message | None = None
     tag_id: int | None = None
     attribute_keys: frozenset[str] = frozenset()
+    rating_score: int | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     async def inbox(self) -> Inbox | None:
@@ -225,6 +235,7 @@ async def run_rules(
     tag_id: int | None = None,
     attribute_keys: frozenset[str] = frozenset(),
     materialize: Materialize | None = None,
+    rating_score: int | None = None,
 ) -> None:
     """Run the workspace's rules for ``event``.
 
@@ -240,7 +251,9 @@ async def run_rules(
     rules = await repository.enabled_for(event)
     if not rules:
         return
-    facts = Facts(session, event, conversation, contact, message, tag_id, attribute_keys)
+    facts = Facts(
+        session, event, conversation, contact, message, tag_id, attribute_keys, rating_score
+    )
     for rule in rules:
         if rule.id in chain:
             continue  # its own effect: running again would loop
@@ -275,6 +288,11 @@ async def run_rules(
 
 def _trigger_matches(trigger: Trigger, facts: Facts) -> bool:
     if trigger.tag_id is not None and facts.tag_id != trigger.tag_id:
+        return False
+    score = facts.rating_score
+    if trigger.rating == "bad" and (score is None or score > BAD_AT_MOST):
+        return False
+    if trigger.rating == "good" and (score is None or score < SATISFIED_FROM):
         return False
     return not (trigger.attribute is not None and trigger.attribute not in facts.attribute_keys)
 

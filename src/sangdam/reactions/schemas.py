@@ -109,3 +109,14 @@ class ConversationAssigned(Change):
     agent: Agent | None
     previous_assignee_id: int | None
     by: Agent | None
+
+
+@dataclass(frozen=True)
+class ConversationRated(Change):
+    """The customer rated how a conversation went (csat.service.rate_conversation)."""
+
+    conversation: Conversation
+    contact: Contact
+    # 1..5; a good/bad rating is 5 or 1.
+    score: int
+    comment: str | None

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sangdam.contacts.schemas import PageContext, VisitorContactOut
 from sangdam.conversations.schemas import VisitorConversationOut
+from sangdam.csat.schemas import CsatSettingsOut
 from sangdam.kit.input import Input, Text, Verbatim
 from sangdam.messages.schemas import CLIENT_ID_SCHEMA, VisitorMessageOut, check_client_id
 
@@ -28,6 +29,8 @@ class WidgetConfig(BaseModel):
     help_url: str | None
     # {"open": bool, "next_open": ISO time or null}: outside hours the widget takes a message.
     hours: dict[str, Any]
+    # How an ended chat asks for a rating (scale "off": it doesn't).
+    rating: CsatSettingsOut | None = None
 
 
 class VisitorOut(BaseModel):

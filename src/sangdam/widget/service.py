@@ -16,6 +16,7 @@ from sangdam.conversations.models import Conversation, Status
 from sangdam.conversations.repository import ConversationRepository
 from sangdam.conversations.schemas import VisitorConversationOut, visitor_view
 from sangdam.conversations.service import start_conversation
+from sangdam.csat import service as csat
 from sangdam.db import utcnow
 from sangdam.inboxes.models import Inbox
 from sangdam.kit.errors import BadRequest, NotFound
@@ -122,6 +123,7 @@ async def widget_config(session: AsyncSession, inbox: Inbox, base_url: str) -> W
         bot={lang: await bot.welcome(session, inbox, lang) for lang in ("ko", "en")},
         hours=await business_hours(session, inbox.workspace_id),
         help_url=f"{base_url}/help/{workspace.slug}" if workspace.slug else None,
+        rating=await csat.rating_settings(session, inbox.workspace_id),
     )
 
 

@@ -126,7 +126,17 @@ async function catchUp(id, afterSeq) {
 }
 
 // Lines the system adds to a conversation; the customer sees their own wording in the widget.
-const ACTIVITY_TEXTS = { resolved: () => t("Resolved · the customer was told the chat ended") };
+const ACTIVITY_TEXTS = {
+  resolved: () => t("Resolved · the customer was told the chat ended"),
+  rated: (content) => t("Customer rating: {rating}").replace("{rating}", ratingText(content))
+    + (content.comment ? ` · “${content.comment}”` : ""),
+};
+
+// A rating as the agent reads it: stars out of 5, or a thumb on the good/bad scale.
+function ratingText(content) {
+  if (content.scale === "good_bad") return content.score >= 4 ? `👍 ${t("Good")}` : `👎 ${t("Bad")}`;
+  return `${"★".repeat(content.score)}${"☆".repeat(5 - content.score)} ${content.score}/5`;
+}
 
 function renderHeader() {
   const conversation = state.conversations.get(state.current);
@@ -158,8 +168,8 @@ function renderMessages() {
   for (const message of messages) {
     if (message.sender_type === "system") {
       const text = ACTIVITY_TEXTS[(message.content || {}).activity];
-      list.append(el("li", { class: "message system", "data-seq": message.seq },
-        el("span", { class: "system-text", text: `${text ? text() : message.body} · ${formatTime(message.created_at, locale)}` })));
+      list.append(el("li", { class: `message system ${(message.content || {}).activity || ""}`, "data-seq": message.seq },
+        el("span", { class: "system-text", text: `${text ? text(message.content) : message.body} · ${formatTime(message.created_at, locale)}` })));
       continue;
     }
     const body = el("div", { class: "bubble" });
@@ -185,6 +195,11 @@ function renderMessages() {
       el("small", { class: "meta muted", text: item.error || t("Sending…") })));
   }
   if (atBottom || messages.length < 60) list.scrollTop = list.scrollHeight;
+  // The header shows how the customer rated the conversation's latest ending.
+  const rated = [...messages].reverse().find((m) => (m.content || {}).activity === "rated");
+  $("thread-rating").hidden = !rated;
+  $("thread-rating").textContent = rated ? ratingText(rated.content) : "";
+  $("thread-rating").title = rated ? t("Customer rating: {rating}").replace("{rating}", ratingText(rated.content)) : "";
 }
 
 async function openConversation(id) {

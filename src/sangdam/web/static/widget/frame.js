@@ -242,16 +242,83 @@ function renderMessages() {
   const ended = Boolean(conversation) && conversation.status === "resolved" && !state.writingAgain.has(id) && pending.length === 0;
   $("ended").hidden = !ended;
   $("composer").hidden = ended;
+  renderRating(conversation, messages, ended);
   renderEmailField();
 }
 
+// ---- the rating an ended chat asks for (csat/) ----------------------------------------
+
+// How a score reads: stars out of 5, or a thumb on the good/bad scale.
+function scoreText(score, scale) {
+  if (scale === "good_bad") return score >= 4 ? "👍" : "👎";
+  return "★".repeat(score) + "☆".repeat(5 - score);
+}
+
+const rating = { conversation: null, score: null, scale: null, sending: false };
+
+function renderRating(conversation, messages, ended) {
+  const settings = state.config && state.config.rating;
+  const scale = settings ? settings.rating_scale : "off";
+  // This ending is rated once a "rated" line follows its "resolved" line.
+  const lastOf = (activity) => Math.max(0, ...messages.filter((m) => (m.content || {}).activity === activity).map((m) => m.seq));
+  const rated = ended && lastOf("rated") > lastOf("resolved");
+  const asking = ended && scale !== "off" && !rated;
+  $("rating").hidden = !asking;
+  $("rating-thanks").hidden = !rated;
+  if (!asking) return;
+  if (rating.conversation !== conversation.id || rating.scale !== scale) {
+    Object.assign(rating, { conversation: conversation.id, score: null, scale });
+    $("rating-comment").value = "";
+    const scores = scale === "good_bad"
+      ? [[5, "👍", t("Good")], [1, "👎", t("Bad")]]
+      : [1, 2, 3, 4, 5].map((n) => [n, "★".repeat(n), t("{score} out of 5").replace("{score}", n)]);
+    $("rating-scores").replaceChildren(...scores.map(([score, label, name]) => {
+      const button = el("button", { type: "button", text: label, "data-score": score });
+      button.setAttribute("aria-label", name);
+      button.addEventListener("click", () => chooseScore(score));
+      return button;
+    }));
+  }
+  for (const button of $("rating-scores").children) {
+    button.setAttribute("aria-pressed", String(Number(button.dataset.score) === rating.score));
+  }
+  const withComment = Boolean(settings.ask_comment) && rating.score !== null;
+  $("rating-comment").hidden = !withComment;
+  $("rating-send").hidden = !withComment;
+}
+
+function chooseScore(score) {
+  rating.score = score;
+  if (state.config.rating.ask_comment) { renderMessages(); $("rating-comment").focus(); }
+  else sendRating();
+}
+
+async function sendRating() {
+  if (rating.score === null || rating.sending || typeof state.current !== "number") return;
+  rating.sending = true;
+  const comment = $("rating-comment").value.trim();
+  try {
+    await api(`/conversations/${state.current}/rating`, { method: "POST", body: { score: rating.score, comment: comment || null } });
+    // The "rated" line comes through the socket; until then the form gives way to the thanks.
+    $("rating").hidden = true;
+    $("rating-thanks").hidden = false;
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    rating.sending = false;
+  }
+}
+
 // Lines the system adds (the chat ended), in the customer's language.
-const ACTIVITY_TEXTS = { resolved: () => t("This conversation has ended.") };
+const ACTIVITY_TEXTS = {
+  resolved: () => t("This conversation has ended."),
+  rated: (content) => t("You rated this conversation {rating}.").replace("{rating}", scoreText(content.score, content.scale)),
+};
 
 function systemLine(message) {
   const text = ACTIVITY_TEXTS[(message.content || {}).activity];
   return el("li", { class: "message system", "data-seq": message.seq },
-    el("span", { class: "system-text", text: text ? text() : message.body }),
+    el("span", { class: "system-text", text: text ? text(message.content) : message.body }),
     el("small", { class: "meta muted", text: formatTime(message.created_at, locale) }));
 }
 
@@ -549,6 +616,7 @@ function wire() {
   $("email").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && typeof state.current === "number") { event.preventDefault(); saveEmail(); }
   });
+  $("rating").addEventListener("submit", (event) => { event.preventDefault(); sendRating(); });
   $("write-again").addEventListener("click", () => {
     state.writingAgain.add(state.current);
     renderMessages();

@@ -7,6 +7,7 @@ import { $, api, boot, notice, t } from "/static/inbox/page.js";
 const EVENT_LABELS = {
   conversation_created: "A conversation is created", message_received: "A customer message arrives",
   handed_off: "The bot hands off to a person", tagged: "A tag is added", attribute_changed: "A customer attribute changes",
+  rated: "The customer rates the conversation",
 };
 const CHANNELS = { web_widget: "Website chat", email: "Email", api: "API" };
 const LANGUAGES = { ko: "한국어", en: "English", ja: "日本語", zh: "中文" };
@@ -312,6 +313,7 @@ function showTriggerFields() {
   const form = $("rule-form");
   $("trigger-tag-field").hidden = form.event.value !== "tagged";
   $("trigger-attribute-field").hidden = form.event.value !== "attribute_changed";
+  $("trigger-rating-field").hidden = form.event.value !== "rated";
 }
 
 /** The builder's rule as the API takes it. */
@@ -320,6 +322,7 @@ function readRule() {
   const trigger = { event: form.event.value };
   if (form.event.value === "tagged" && form.trigger_tag.value) trigger.tag_id = Number(form.trigger_tag.value);
   if (form.event.value === "attribute_changed" && form.trigger_attribute.value.trim()) trigger.attribute = form.trigger_attribute.value.trim();
+  if (form.event.value === "rated" && form.trigger_rating.value) trigger.rating = form.trigger_rating.value;
   const rule = rules.find((r) => String(r.id) === form.id.value);
   return {
     name: form.name.value.trim(),
@@ -342,6 +345,7 @@ function fill(rule, { id = rule && rule.id } = {}) {
   form.event.value = trigger.event;
   form.trigger_tag.value = trigger.tag_id ? String(trigger.tag_id) : "";
   form.trigger_attribute.value = trigger.attribute || "";
+  form.trigger_rating.value = trigger.rating || "";
   form.match.value = rule && rule.match ? rule.match : "all";
   const conditions = $("condition-rows");
   conditions.replaceChildren(...(rule ? rule.conditions : []).map((c) => conditionRow(c, conditions)));
