@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sangdam.accounts.service import check_new_password, create_user
-from sangdam.errors import BadRequest
+from sangdam.kit.errors import BadRequest
 from tests.fixtures.factories import PASSWORD, World
 
 WEAK = [

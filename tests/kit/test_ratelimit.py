@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from sangdam.errors import TooManyRequests
+from sangdam.kit.errors import TooManyRequests
 from sangdam.kit.ratelimit import Limit, RateLimiter
 from tests.fixtures.services import REDIS_URL, unavailable
 

@@ -18,8 +18,8 @@ from sangdam.automation.models import AutomationRule
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
 from sangdam.conversations.models import Conversation, Status
-from sangdam.errors import BadRequest, NotFound
 from sangdam.events.schemas import Event
+from sangdam.kit.errors import BadRequest, NotFound
 from sangdam.messages.models import Message
 from sangdam.widget.service import append_live_message, receive_message
 from tests.fixtures.factories import World, new_client_id
