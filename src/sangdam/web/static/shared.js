@@ -81,8 +81,12 @@ export class ReconnectingSocket {
       this.handlers.onState?.("closed");
       const retry = this.handlers.onClose?.(event);
       if (this.stopped || retry === false) return;
-      const delay = Math.min(15000, 500 * 2 ** this.attempt) * (0.7 + Math.random() * 0.6);
-      this.attempt += 1;
+      // 1012: the server is restarting and another one takes over at once (not a failure,
+      // so no backoff); a random pause spreads its sockets instead of all at one instant.
+      const restarting = event.code === 1012;
+      const delay = restarting ? 100 + Math.random() * 900
+        : Math.min(15000, 500 * 2 ** this.attempt) * (0.7 + Math.random() * 0.6);
+      if (!restarting) this.attempt += 1;
       this.timer = setTimeout(() => this.connect(), delay);
     };
   }

@@ -1,6 +1,19 @@
 // The chat panel inside the widget iframe. Talks only to its own origin.
 import { ReconnectingSocket, el, formatTime, randomId, renderText, wsUrl } from "/static/shared.js";
 
+// On the company's site this frame is third-party: browsers that block third-party storage
+// (Chrome's incognito windows, Brave) throw on any use of localStorage. The chat then keeps
+// its token and outbox in memory, for as long as the page is open.
+const localStorage = (() => {
+  try { window.localStorage.getItem("sangdam"); return window.localStorage; } catch {
+    const memory = new Map();
+    return {
+      getItem: (key) => (memory.has(key) ? memory.get(key) : null),
+      setItem: (key, value) => memory.set(key, String(value)),
+      removeItem: (key) => memory.delete(key),
+    };
+  }
+})();
 const boot = JSON.parse(document.getElementById("bootstrap").textContent);
 const t = (text) => boot.messages[text] || text;
 const locale = boot.locale;
