@@ -8,7 +8,7 @@ from sangdam.contacts.models import Contact
 from sangdam.email.models import Direction, EmailMessage, EmailThread
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.kit.repository import WorkspaceRepository
-from sangdam.messages.models import Message, SenderType
+from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.routing.models import TeamMember
 from sangdam.workspaces.models import Agent, Role
 
@@ -49,6 +49,21 @@ class EmailRepository(WorkspaceRepository):
             .limit(1)
         )
         return (await self.session.execute(stmt)).scalar()
+
+    async def history(self, conversation_id: int, before_seq: int, limit: int) -> list[Message]:
+        """What the customer saw before ``before_seq`` (no notes or activity lines), newest first."""
+        stmt = (
+            self.select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.seq < before_seq,
+                Message.kind == MessageKind.TEXT.value,
+                Message.sender_type != SenderType.SYSTEM.value,
+            )
+            .order_by(Message.seq.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def contact_by_email(self, address: str) -> Contact | None:
         stmt = self.select(Contact).where(Contact.email == address).order_by(Contact.id).limit(1)

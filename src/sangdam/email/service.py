@@ -17,8 +17,10 @@ falls back to anything else, so a forged token reaches no one. See docs/email.md
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, parseaddr
 from html.parser import HTMLParser
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,14 +58,18 @@ from sangdam.kit.input import clean_text, has_unstorable
 from sangdam.kit.secrets import hash_token
 from sangdam.members.models import Invitation
 from sangdam.messages import service as messages
-from sangdam.messages.models import Message
+from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.routing import service as routing
 from sangdam.routing.models import Team
 from sangdam.web.i18n import translator
 from sangdam.workspaces.models import Workspace
 
+log = logging.getLogger(__name__)
 REPLY_JOB = "email.reply"
 REPLY_PREFIX = "reply+"
+# Earlier messages quoted below a reply, newest first (as Zendesk and Channel.io do): enough
+# for the customer to follow the thread, not the whole history of a long conversation.
+QUOTED_HISTORY = 10
 # Long threads keep the root and the latest ids; mail clients need no more (RFC 5322 3.6.4).
 MAX_REFERENCES = 20
 
@@ -105,7 +112,6 @@ def _bracketed(ids: list[str]) -> str:
 
 
 # ---- outgoing: agents' replies ---------------------------------------------------------
-
 
 
 def email_address_of(conversation: Conversation) -> str | None:
@@ -174,10 +180,42 @@ class Outgoing:
     recipients: list[str]
 
 
+def _language(locale: str | None) -> str:
+    return "en" if (locale or "").lower().startswith("en") else "ko"
+
+
 def _footer(locale: str | None, workspace: Workspace) -> str:
-    _ = translator("en" if (locale or "").lower().startswith("en") else "ko")
+    _ = translator(_language(locale))
     hint: str = _("Reply to this email to continue the conversation.")
     return f"\n\n-- \n{workspace.name}\n{hint}"
+
+
+def _zone(name: str | None) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name or "Asia/Seoul")
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def quoted_history(
+    earlier: list[Message], locale: str | None, workspace: Workspace, contact_name: str
+) -> str:
+    """The conversation so far, newest first, each message quoted under who wrote it and when
+    (in the workspace's time zone) — the customer follows the thread in any mail client."""
+    if not earlier:
+        return ""
+    _ = translator(_language(locale))
+    zone = _zone(workspace.timezone)
+    blocks = [str(_("Earlier in this conversation:"))]
+    for message in earlier:
+        if message.sender_type == SenderType.CONTACT.value:
+            who = contact_name
+        else:
+            who = message.sender_name or workspace.name
+        when = message.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        quoted = "\n".join(f"> {line}".rstrip() for line in message.body.splitlines())
+        blocks.append(f"{who} · {when}\n{quoted}")
+    return "\n\n" + "\n\n".join(blocks)
 
 
 async def prepare_reply(
@@ -232,9 +270,12 @@ async def prepare_reply(
     if references:
         mime["In-Reply-To"] = f"<{references[-1]}>"
         mime["References"] = _bracketed(references)
-    mime.set_content(
-        message.body + _footer(contact.locale if contact else None, workspace), charset="utf-8"
+    locale = contact.locale if contact else None
+    earlier_messages = await repository.history(conversation.id, message.seq, QUOTED_HISTORY)
+    history = quoted_history(
+        earlier_messages, locale, workspace, (contact.name if contact else None) or thread.address
     )
+    mime.set_content(message.body + _footer(locale, workspace) + history, charset="utf-8")
     return Outgoing(mime, [thread.address])
 
 
@@ -259,8 +300,15 @@ async def deliver(settings: EmailSettings, outgoing: Outgoing) -> None:
 
 
 async def prepare_offline_notice(
-    session: AsyncSession, settings: Settings, workspace_id: int, conversation_id: int
+    session: AsyncSession,
+    settings: Settings,
+    workspace_id: int,
+    conversation_id: int,
+    notice: str | None = None,
 ) -> Outgoing | None:
+    """``notice``: the job's own random id (frozen in its payload), so each notice has its own
+    Message-ID — providers drop a second email with an id they saw — and a retried job keeps it.
+    """
     conversation = await session.get(Conversation, conversation_id)
     workspace = await session.get(Workspace, workspace_id)
     if conversation is None or workspace is None or conversation.workspace_id != workspace_id:
@@ -285,9 +333,10 @@ async def prepare_offline_notice(
     mime["Subject"] = (
         f"[{workspace.name}] " + _("New offline message") + (f": {who}" if who else "")
     )
-    # The same for every attempt of the job, so a retry is recognised as the same email.
+    # One per notice; the same for every attempt of its job, so a retry is the same email.
+    nonce = re.sub(r"[^0-9a-zA-Z]", "", notice or "") or secrets.token_hex(8)
     notice_id = message_id_for(workspace, conversation.id, -(team.id if team else 0), domain)
-    mime["Message-ID"] = f"<notice.{notice_id}>"
+    mime["Message-ID"] = f"<notice.{nonce}.{notice_id}>"
     # Machine-sent: auto-responders must not answer it (RFC 3834).
     mime["Auto-Submitted"] = "auto-generated"
     lines = [
@@ -371,8 +420,10 @@ async def prepare_password_reset(
             "",
             _("Set a new password: {link}").format(link=link),
             "",
-            _("The link works once, for {minutes} minutes. If you did not ask, ignore this "
-              "email: your password stays as it is.").format(minutes=RESET_MINUTES),
+            _(
+                "The link works once, for {minutes} minutes. If you did not ask, ignore this "
+                "email: your password stays as it is."
+            ).format(minutes=RESET_MINUTES),
         ],
         message_id=f"reset.{hash_token(link)[:32]}",
     )
@@ -443,6 +494,10 @@ class InboundEmail:
     text: str
     # In-Reply-To first, then References from the newest back.
     answers: list[str] = field(default_factory=list)
+    # Why it is an automatic reply (out of office, vacation, bounce), or "" for a person's email.
+    automatic: str = ""
+    # Files attached to it (not stored yet: the agent is told how many there were).
+    attachments: int = 0
 
 
 class _HtmlText(HTMLParser):
@@ -547,8 +602,10 @@ def parse_inbound(raw: bytes) -> InboundEmail:
         raise InboundRejected("550 5.6.0 The email has no text part.")
     if body.get_content_subtype() == "html":
         content = html_to_text(content)
+    automatic = automatic_reply(mail)
+    attachments = sum(1 for _ in mail.iter_attachments()) if mail.is_multipart() else 0
     text = strip_quoted(content)
-    if not text:
+    if not text and not automatic:
         raise InboundRejected("550 5.6.0 The email has no new text, only quoted lines.")
     usable = message_id_ok(message_id) and not has_unstorable(message_id)
     rfc_id = normalise_message_id(message_id) if usable else ""
@@ -564,7 +621,47 @@ def parse_inbound(raw: bytes) -> InboundEmail:
         subject=clean_text(subject),
         text=clean_text(text),
         answers=[a for a in dict.fromkeys(answers) if not has_unstorable(a)],
+        automatic=automatic,
+        attachments=attachments,
     )
+
+
+# Subjects mail systems give their automatic replies (checked only at the start).
+_AUTOMATIC_SUBJECTS = re.compile(
+    r"^\s*(\[?(auto(matic)?[ -]?(reply|response|antwort)|auto:|autoreply|out of (the )?office"
+    r"|ooo\b|away from (the )?office|vacation|abwesenheit|réponse automatique|r[ée]ponse auto"
+    r"|respuesta automática|risposta automatica|自动回复|自動返信|不在|부재중?|자동\s*(회신|응답|답장)"
+    r"|delivery status notification|undeliver(ed|able)|mail delivery (failed|failure)"
+    r"|returned mail))",
+    re.IGNORECASE,
+)
+
+
+def automatic_reply(mail: Any) -> str:
+    """Why an email was sent by a machine rather than a person, or "".
+
+    RFC 3834 (``Auto-Submitted`` other than ``no``), then what mail systems really send:
+    ``X-Autoreply`` / ``X-Autorespond`` (Gmail, Yahoo, cPanel), Exchange's
+    ``X-MS-Exchange-Inbox-Rules-Loop`` and ``X-Auto-Response-Suppress``-free auto replies marked by
+    ``Precedence: auto_reply | bulk | junk``, delivery reports, and the subjects auto-responders
+    use (Outlook's "Automatic reply:", Naver's "부재중", Gmail's vacation responder).
+    """
+    auto_submitted = str(mail.get("Auto-Submitted", "") or "").strip().lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return f"Auto-Submitted: {auto_submitted[:40]}"
+    for header in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply"):
+        if mail.get(header) is not None:
+            return header
+    if mail.get("X-MS-Exchange-Inbox-Rules-Loop") is not None:
+        return "X-MS-Exchange-Inbox-Rules-Loop"
+    precedence = str(mail.get("Precedence", "") or "").strip().lower()
+    if precedence in ("auto_reply", "bulk", "junk"):
+        return f"Precedence: {precedence}"
+    if mail.get_content_type() == "multipart/report":
+        return "delivery report"
+    if _AUTOMATIC_SUBJECTS.match(" ".join(str(mail.get("Subject", "") or "").split())):
+        return "subject"
+    return ""
 
 
 def message_id_ok(value: str) -> bool:
@@ -623,9 +720,80 @@ async def resolve(
 
 @dataclass
 class Delivery:
-    conversation_id: int
+    # None: an automatic reply that named no conversation (it was dropped).
+    conversation_id: int | None
     message_id: int | None
     created: bool
+
+
+async def _system_note(
+    session: AsyncSession,
+    conversation: Conversation,
+    contact: Contact,
+    text: str,
+    max_chars: int,
+    content: dict[str, Any],
+) -> tuple[Message, bool]:
+    """A line only agents see, by Sangdam itself: it reopens nothing and notifies no one."""
+    return await messages.send_message(
+        session,
+        conversation,
+        contact,
+        sender_type=SenderType.SYSTEM,
+        sender_id=None,
+        sender_name="Sangdam",
+        body=text[:max_chars],
+        client_id=None,
+        max_chars=max_chars,
+        kind=MessageKind.NOTE,
+        content=content,
+    )
+
+
+async def _note_language(session: AsyncSession, workspace_id: int) -> str:
+    workspace = await session.get(Workspace, workspace_id)
+    return "en" if workspace is not None and workspace.default_locale == "en" else "ko"
+
+
+async def _receive_automatic(
+    session: AsyncSession, settings: Settings, target: Target, email: InboundEmail
+) -> Delivery:
+    """An out-of-office or other automatic reply: kept as a collapsed note in the conversation
+    it answers, never as the customer's message — it reopens nothing and tells no one."""
+    repository = EmailRepository(session, target.workspace_id)
+    if target.conversation_id is None:
+        # Sent to the inbox address without naming a conversation: nothing to open for it.
+        log.info("automatic email %s (%s) dropped", email.rfc_message_id, email.automatic)
+        return Delivery(None, None, False)
+    conversation, contact = await conversations.load(
+        session, target.workspace_id, target.conversation_id, for_update=True
+    )
+    duplicate = await repository.received(email.rfc_message_id)
+    if duplicate is not None:
+        return Delivery(duplicate.conversation_id, duplicate.message_id, False)
+    _ = translator(await _note_language(session, target.workspace_id))
+    headline = _("Automatic reply from {sender} (not shown to the team as a message): {subject}")
+    text = headline.format(sender=email.sender, subject=email.subject or "-")
+    if email.text:
+        text += "\n\n" + email.text
+    note, _created = await _system_note(
+        session,
+        conversation,
+        contact,
+        text,
+        settings.realtime.max_message_chars,
+        {"channel": "email", "automatic": email.automatic, "collapsed": True},
+    )
+    repository.add(
+        EmailMessage(
+            conversation_id=conversation.id,
+            message_id=note.id,
+            direction=Direction.IN.value,
+            rfc_message_id=email.rfc_message_id,
+        )
+    )
+    await session.flush()
+    return Delivery(conversation.id, note.id, True)
 
 
 async def receive_email(
@@ -637,12 +805,16 @@ async def receive_email(
         raise InboundRejected(
             "550 5.1.1 This address does not lead to a conversation. Reply to the email you received."
         )
+    if email.automatic:
+        return await _receive_automatic(session, settings, target, email)
     repository = EmailRepository(session, target.workspace_id)
     duplicate = await repository.received(email.rfc_message_id)
     if duplicate is not None:
         return Delivery(duplicate.conversation_id, duplicate.message_id, False)
     text = email.text[: settings.realtime.max_message_chars]
     content: dict[str, Any] = {"channel": "email", "from": email.sender, "subject": email.subject}
+    if email.attachments:
+        content["attachments"] = email.attachments
     if target.conversation_id is not None:
         conversation, contact = await conversations.load(
             session, target.workspace_id, target.conversation_id, for_update=True
@@ -674,6 +846,19 @@ async def receive_email(
         )
     )
     await session.flush()
+    if email.attachments:
+        _ = translator(await _note_language(session, target.workspace_id))
+        await _system_note(
+            session,
+            conversation,
+            contact,
+            _(
+                "This email had {count} attachment(s); Sangdam does not keep attachments yet. "
+                "Ask the customer to send them another way if you need them."
+            ).format(count=email.attachments),
+            settings.realtime.max_message_chars,
+            {"channel": "email", "attachments": email.attachments},
+        )
     if conversation.status == Status.BOT.value:
         # Email has no bot: whoever writes back by email wants a person.
         conversation.status = Status.OPEN.value

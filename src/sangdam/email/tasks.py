@@ -66,7 +66,7 @@ async def send_offline_notice(db: Database, payload: dict[str, Any]) -> None:
     await _mail(
         db,
         lambda session: service.prepare_offline_notice(
-            session, db.settings, workspace_id, conversation_id
+            session, db.settings, workspace_id, conversation_id, payload.get("notice")
         ),
     )
 

@@ -206,7 +206,8 @@ async def send_message(
     # The loaded conversation takes the new values as its state (nothing is written twice).
     await ConversationRepository(session, conversation.workspace_id).write(conversation, changes)
     emit_message_created(session, conversation, contact, message)
-    if kind == MessageKind.NOTE and "@" in text:
+    # Only a person's note mentions anyone (an email address in Sangdam's own notes does not).
+    if kind == MessageKind.NOTE and sender_type == SenderType.AGENT and "@" in text:
         await _notify_mentions(session, conversation, message)
     return message, True
 

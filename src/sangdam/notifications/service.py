@@ -7,6 +7,7 @@ backoff while Slack (or the network) is down, delivered once it is back.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,12 @@ def inquiry_waiting(
         enqueue(
             session,
             OFFLINE_MESSAGE_EMAIL,
-            {"workspace_id": conversation.workspace_id, "conversation_id": conversation.id},
+            {
+                "workspace_id": conversation.workspace_id,
+                "conversation_id": conversation.id,
+                # This notice's own Message-ID, the same on every retry of the job.
+                "notice": secrets.token_hex(8),
+            },
             workspace_id=conversation.workspace_id,
         )
     slack = team.slack or {}
