@@ -41,6 +41,8 @@ from sangdam.reactions.schemas import (
 )
 from sangdam.reactions.service import install as install_reactions
 from sangdam.reactions.service import on
+from sangdam.reports import models as _reports_models
+from sangdam.reports import service as reports
 from sangdam.routing import models as _routing_models
 from sangdam.routing import service as routing
 from sangdam.tags import models as _tags_models
@@ -62,6 +64,7 @@ MODELS = (
     _knowledge_models,
     _members_models,
     _messages_models,
+    _reports_models,
     _routing_models,
     _tags_models,
     _workspaces_models,
@@ -89,6 +92,7 @@ REACTIONS = (
     on(ReplySent, REPLY_CHANNELS),
     on(ConversationAssigned, routing.on_conversation_assigned),
     on(ConversationResolved, routing.on_conversation_resolved),
+    on(ConversationResolved, reports.on_conversation_resolved),
 )
 
 

@@ -22,6 +22,8 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_inbox_list", "workspace_id", "status", "last_activity_at"),
+        # Reports: conversations started in a date range.
+        Index("ix_conversations_created", "workspace_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

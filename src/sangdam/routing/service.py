@@ -548,6 +548,28 @@ def is_open(hours: BusinessHours | None, at: dt.datetime) -> bool:
     return any(start <= now < end for start, end in intervals)
 
 
+def business_seconds(hours: BusinessHours | None, start: dt.datetime, end: dt.datetime) -> float:
+    """How much of ``start``..``end`` fell within business hours (weekly intervals in the
+    hours' zone, lunch breaks being gaps between them, minus holidays and closed dates)."""
+    if end <= start:
+        return 0.0
+    if hours is None:
+        return (end - start).total_seconds()
+    zone = ZoneInfo(hours.timezone)
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    total = 0.0
+    day = first
+    while day <= last:
+        if not _closed_day(hours, day):
+            for open_at, close_at in hours.weekly.get(DAYS[day.weekday()], []):
+                opened = dt.datetime.combine(day, open_at, tzinfo=zone)
+                closed = dt.datetime.combine(day, close_at, tzinfo=zone)
+                overlap = (min(end, closed) - max(start, opened)).total_seconds()
+                total += max(0.0, overlap)
+        day += dt.timedelta(days=1)
+    return total
+
+
 def next_opening(hours: BusinessHours | None, at: dt.datetime) -> dt.datetime | None:
     """When people answer next (in UTC), looking up to three weeks ahead."""
     if hours is None or is_open(hours, at):
