@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
@@ -21,7 +23,7 @@ from sangdam.kit.errors import (
 from sangdam.kit.input import Id, Text
 from sangdam.kit.markdown import render_markdown
 from sangdam.knowledge import service
-from sangdam.knowledge.repository import KnowledgeRepository, workspace_by_slug
+from sangdam.knowledge.repository import KnowledgeRepository, help_centers, workspace_by_slug
 from sangdam.knowledge.schemas import (
     ArticleIn,
     ArticleOut,
@@ -44,7 +46,16 @@ help_router = APIRouter(include_in_schema=False)
 
 
 def _help_url(settings: AppSettings, workspace: Workspace | None) -> str:
-    return f"{settings.base_url}/help/{workspace.slug if workspace else ''}"
+    return f"{settings.base_url}/help/{quote(workspace.slug or '', safe='') if workspace else ''}"
+
+
+def _segment(slug: str) -> str:
+    """An article's slug in a URL: Korean (any non-ASCII) slugs are percent-encoded UTF-8."""
+    return quote(slug, safe="")
+
+
+# Open Graph's locale names for the help center's languages.
+OG_LOCALES = {"ko": "ko_KR", "en": "en_US"}
 
 
 @router.get("/faqs", response_model=list[FaqOut])
@@ -152,7 +163,9 @@ async def list_articles(
     articles = await KnowledgeRepository(session, context.workspace_id).articles()
     base = _help_url(settings, workspace)
     return [
-        ArticleOut.model_validate(a).model_copy(update={"url": f"{base}/{a.lang}/{a.slug}"})
+        ArticleOut.model_validate(a).model_copy(
+            update={"url": f"{base}/{a.lang}/{_segment(a.slug)}"}
+        )
         for a in articles
     ]
 
@@ -184,6 +197,62 @@ async def _public_workspace(session: Session, slug: Text) -> Workspace:
     return workspace
 
 
+def _missing_page(
+    request: Request, lang: str, settings: AppSettings, workspace: Workspace | None, message: str
+) -> HTMLResponse:
+    """A help-center address that leads nowhere: an HTML 404 for readers and crawlers alike
+    (whatever they accept), with the way back to the help center."""
+    locale = lang if lang in LOCALES else negotiate(request.headers.get("accept-language"), None)
+    response = render_page(
+        request,
+        "help_missing.html",
+        locale,
+        APP_CSP,
+        workspace=workspace,
+        base=_help_url(settings, workspace),
+        canonical="",
+        message=message,
+        query="",
+    )
+    response.status_code = 404
+    return response
+
+
+@help_router.get("/robots.txt", response_class=PlainTextResponse)
+async def robots(settings: AppSettings) -> PlainTextResponse:
+    """Crawlers may read the help centers (and find them through the sitemap index), nothing else."""
+    lines = [
+        "User-agent: *",
+        "Allow: /help/",
+        "Disallow: /api/",
+        "Disallow: /inbox",
+        "Disallow: /ws/",
+        "Disallow: /widget",
+        "Disallow: /setup",
+        "Disallow: /login",
+        f"Sitemap: {settings.base_url}/sitemap.xml",
+    ]
+    return PlainTextResponse("\n".join(lines) + "\n")
+
+
+@help_router.get("/sitemap.xml")
+async def sitemap_index(session: Session, settings: AppSettings) -> Response:
+    """A sitemap index: each help center with something published, by its own sitemap."""
+    entries = "".join(
+        f"<sitemap><loc>{escape(settings.base_url)}/help/{escape(quote(slug, safe=''))}"
+        f"/sitemap.xml</loc>"
+        + (f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else "")
+        + "</sitemap>"
+        for slug, updated in await help_centers(session)
+    )
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}'
+        "</sitemapindex>"
+    )
+    return Response(xml, media_type="application/xml")
+
+
 @help_router.get("/help/{slug}")
 async def help_home(request: Request, slug: Text, session: Session) -> RedirectResponse:
     workspace = await _public_workspace(session, slug)
@@ -196,10 +265,12 @@ async def sitemap(slug: Text, session: Session, settings: AppSettings) -> Respon
     workspace = await _public_workspace(session, slug)
     articles = await KnowledgeRepository(session, workspace.id).articles(published_only=True)
     base = _help_url(settings, workspace)
-    urls = [f"{base}/{lang}" for lang in LOCALES] + [f"{base}/{a.lang}/{a.slug}" for a in articles]
+    urls = [f"{base}/{lang}" for lang in LOCALES] + [
+        f"{base}/{a.lang}/{_segment(a.slug)}" for a in articles
+    ]
     dates = [""] * len(LOCALES) + [a.updated_at.date().isoformat() for a in articles]
     body = "".join(
-        f"<url><loc>{url}</loc>{f'<lastmod>{date}</lastmod>' if date else ''}</url>"
+        f"<url><loc>{escape(url)}</loc>{f'<lastmod>{date}</lastmod>' if date else ''}</url>"
         for url, date in zip(urls, dates, strict=True)
     )
     xml = (
@@ -218,9 +289,19 @@ async def help_index(
     settings: AppSettings,
     q: Text | None = None,
 ) -> HTMLResponse:
+    workspace = await workspace_by_slug(session, slug)
+    if workspace is None:
+        return _missing_page(
+            request, lang, settings, None, "There is no help center at this address."
+        )
     if lang not in LOCALES:
-        raise NotFound("This help center is in Korean (ko) and English (en).")
-    workspace = await _public_workspace(session, slug)
+        return _missing_page(
+            request,
+            lang,
+            settings,
+            workspace,
+            "This help center is in Korean (ko) and English (en).",
+        )
     query = (q or "").strip()[:200]
     groups: dict[str, list[object]] = {}
     if query:  # best first, in one list
@@ -245,6 +326,12 @@ async def help_index(
         query=query,
         base=_help_url(settings, workspace),
         canonical=f"{_help_url(settings, workspace)}/{lang}",
+        # Both languages of the help center, and the address that picks one for the reader.
+        alternates=[(other, f"{_help_url(settings, workspace)}/{other}") for other in LOCALES]
+        + [("x-default", _help_url(settings, workspace))],
+        og_type="website",
+        og_locale=OG_LOCALES[lang],
+        og_alternates=[OG_LOCALES[other] for other in LOCALES if other != lang],
     )
 
 
@@ -257,11 +344,24 @@ async def help_article(
     session: Session,
     settings: AppSettings,
 ) -> HTMLResponse:
-    workspace = await _public_workspace(session, slug)
-    article = await KnowledgeRepository(session, workspace.id).article_by_slug(lang, article_slug)
+    workspace = await workspace_by_slug(session, slug)
+    if workspace is None:
+        return _missing_page(
+            request, lang, settings, None, "There is no help center at this address."
+        )
+    repository = KnowledgeRepository(session, workspace.id)
+    article = await repository.article_by_slug(lang, article_slug)
     if article is None or not article.published:
-        raise NotFound("This article does not exist or is not published.")
+        return _missing_page(
+            request, lang, settings, workspace, "This article does not exist or is not published."
+        )
     base = _help_url(settings, workspace)
+    versions = await repository.translations(article.slug)
+    alternates = [(v.lang, f"{base}/{v.lang}/{_segment(v.slug)}") for v in versions]
+    if len(alternates) > 1:
+        # For a reader in neither language: the Korean version (listed first, "en" < "ko" aside).
+        by_lang = dict(alternates)
+        alternates.append(("x-default", by_lang.get("ko", alternates[0][1])))
     return render_page(
         request,
         "help_article.html",
@@ -271,5 +371,11 @@ async def help_article(
         article=article,
         body_html=render_markdown(article.body),
         base=base,
-        canonical=f"{base}/{lang}/{article.slug}",
+        canonical=f"{base}/{lang}/{_segment(article.slug)}",
+        alternates=alternates if len(alternates) > 1 else [],
+        og_type="article",
+        og_locale=OG_LOCALES.get(lang, "ko_KR"),
+        og_alternates=[
+            OG_LOCALES[v.lang] for v in versions if v.lang != lang and v.lang in OG_LOCALES
+        ],
     )

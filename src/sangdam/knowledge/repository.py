@@ -102,6 +102,15 @@ class KnowledgeRepository(WorkspaceRepository):
         stmt = self.select(Article).where(Article.lang == lang, Article.slug == slug)
         return (await self.session.execute(stmt)).scalar()
 
+    async def translations(self, slug: str) -> list[Article]:
+        """The published versions of an article in each language (they share its slug)."""
+        stmt = (
+            self.select(Article)
+            .where(Article.slug == slug, Article.published.is_(True))
+            .order_by(Article.lang)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def articles_by_ids(self, ids: set[int]) -> dict[int, Article]:
         if not ids:
             return {}
@@ -120,3 +129,16 @@ class KnowledgeRepository(WorkspaceRepository):
 async def workspace_by_slug(session: AsyncSession, slug: str) -> Workspace | None:
     """The help center is public: its address names the workspace."""
     return (await session.execute(select(Workspace).where(Workspace.slug == slug))).scalar()
+
+
+async def help_centers(session: AsyncSession) -> list[tuple[str, Any]]:
+    """Every help center with a published article: (workspace slug, last update), for the
+    sitemap index search engines read. Workspaces with nothing public are not named."""
+    stmt = (
+        select(Workspace.slug, func.max(Article.updated_at))
+        .join(Article, Article.workspace_id == Workspace.id)
+        .where(Article.published.is_(True), Workspace.slug.is_not(None))
+        .group_by(Workspace.slug)
+        .order_by(Workspace.slug)
+    )
+    return [(str(slug), updated) for slug, updated in (await session.execute(stmt)).all()]

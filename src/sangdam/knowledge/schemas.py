@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,7 +12,9 @@ from sangdam.kit.input import Input, Text
 LANGS = ("ko", "en")
 # Any visible text without spaces at the ends: ids come from other systems (e.g. "card_arrival?").
 KEY_PATTERN = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]{0,98}[^\s\x00-\x1f])?$")
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Words of any script (Korean companies use Korean URLs), lowercase where letters have case,
+# joined by hyphens; links percent-encode it. \w without "_": letters and digits only.
+SLUG_PATTERN = re.compile(r"^[^\W_]+(?:-[^\W_]+)*$")
 
 
 Lang = Literal["ko", "en"]
@@ -73,7 +76,7 @@ class ImportResult(BaseModel):
 class ArticleIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    slug: Text = Field(max_length=120, json_schema_extra={"pattern": SLUG_PATTERN.pattern})
+    slug: Text = Field(max_length=120)
     lang: Lang = "ko"
     title: Text = Field(min_length=1, max_length=200)
     description: Text = Field(default="", max_length=300)
@@ -84,8 +87,12 @@ class ArticleIn(Input):
     @field_validator("slug")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not SLUG_PATTERN.fullmatch(value):
-            raise ValueError("use lowercase letters, digits and hyphens, e.g. 'refund-policy'")
+        value = unicodedata.normalize("NFC", value)
+        if not SLUG_PATTERN.fullmatch(value) or value != value.lower():
+            raise ValueError(
+                "use lowercase letters (any language), digits and hyphens, e.g. "
+                "'refund-policy' or '환불-정책'"
+            )
         return value
 
 
