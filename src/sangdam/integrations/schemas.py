@@ -39,11 +39,16 @@ class ExternalDataIn(Input):
 
     url: Text = Field(max_length=2048, description="The company's https endpoint.")
     enabled: bool = True
+    # The company's own CA certificates (PEM), trusted for this endpoint only. Omitted: keep
+    # the stored ones; empty: trust only the public CAs again.
+    ca_bundle: Verbatim | None = Field(default=None, max_length=256 * 1024)
 
 
 class ExternalDataOut(BaseModel):
     url: str | None
     enabled: bool
+    # Certificates are public: shown back so the admin sees which CA is trusted.
+    ca_bundle: str | None = None
     # Sangdam signs each call with it; the company's endpoint checks the signature.
     signing_secret: str | None
 

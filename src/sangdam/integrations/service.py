@@ -37,7 +37,13 @@ from sangdam.integrations.schemas import (
     GithubIssueOut,
 )
 from sangdam.kit.errors import BadRequest, NotFound, SangdamError, Unprocessable
-from sangdam.kit.outbound import OutboundFailure, check_target, check_url_shape, request_json
+from sangdam.kit.outbound import (
+    OutboundFailure,
+    check_ca_bundle,
+    check_target,
+    check_url_shape,
+    request_json,
+)
 from sangdam.messages.service import send_as_agent
 from sangdam.workspaces.repository import AgentRepository
 
@@ -82,6 +88,7 @@ def external_view(integration: Integration | None) -> ExternalDataOut:
         url=integration.config.get("url"),
         enabled=bool(integration.config.get("enabled")),
         signing_secret=integration.secret,
+        ca_bundle=integration.config.get("ca_bundle") or None,
     )
 
 
@@ -92,7 +99,12 @@ async def save_external_data(
     _check_scheme(url, allow_private=allow_private)
     await check_target(url, allow_private=allow_private)
     integration = await _integration(session, workspace_id, IntegrationKind.EXTERNAL_DATA)
+    ca_bundle = (integration.config or {}).get("ca_bundle")
+    if payload.ca_bundle is not None:
+        ca_bundle = check_ca_bundle(payload.ca_bundle) if payload.ca_bundle.strip() else None
     integration.config = {"url": url, "enabled": payload.enabled}
+    if ca_bundle:
+        integration.config["ca_bundle"] = ca_bundle
     integration.secret = integration.secret or f"sdx_{secrets.token_urlsafe(32)}"
     integration.updated_at = utcnow()
     await session.flush()
@@ -140,7 +152,9 @@ async def external_card(
     now = time.monotonic()
     if cached is not None and cached[0] > now:
         return cached[1]
-    result = await _fetch_card(url, integration.secret or "", contact, settings)
+    result = await _fetch_card(
+        url, integration.secret or "", contact, settings, config.get("ca_bundle") or None
+    )
     if result.status == "ok":
         if len(_card_cache) >= _CACHE_MAX:
             _card_cache.clear()
@@ -149,7 +163,7 @@ async def external_card(
 
 
 async def _fetch_card(
-    url: str, secret: str, contact: Contact, settings: Settings
+    url: str, secret: str, contact: Contact, settings: Settings, ca_bundle: str | None = None
 ) -> ExternalDataResult:
     body = json.dumps(
         {"member_id": contact.member_id, "workspace_id": contact.workspace_id},
@@ -172,6 +186,7 @@ async def _fetch_card(
             allow_private=settings.outbound.allow_private,
             timeout_seconds=settings.contacts.external_timeout_seconds,
             max_bytes=MAX_CARD_BYTES,
+            ca_bundle=ca_bundle,
         )
     except BadRequest as exc:
         # Refused before calling (an internal address now, say): the admin must fix it.

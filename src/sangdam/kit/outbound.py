@@ -14,6 +14,11 @@ to a checked address with the original Host header and TLS server name (SNI): a 
 answer that changes between the check and the call (rebinding) can't redirect the
 request. Checked when a URL is saved and again at each call. Redirects are not
 followed; environment proxies are ignored (they would connect elsewhere).
+
+TLS: the public CAs (certifi), plus — for one integration only — the company's own CA
+certificates it was given (``ca_bundle``, PEM), so an internal endpoint signed by an
+internal CA is trusted there and nowhere else. A certificate that is not trusted is said
+so ("certificate not trusted"), not reported as a failed connection.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import asyncio
 import ipaddress
 import json
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import certifi
 import httpx
 
 from sangdam.kit.errors import BadRequest
@@ -122,6 +129,51 @@ class OutboundFailure(Exception):
     """The call could not be made or answered in time; the message says which, for people."""
 
 
+# Most certificates a company would add are a few KB; a whole CA store is ~200 KB.
+MAX_CA_BUNDLE_CHARS = 256 * 1024
+
+
+def check_ca_bundle(pem: str) -> str:
+    """The CA certificates (PEM) an admin gave an integration, checked; raises BadRequest."""
+    pem = pem.strip()
+    if len(pem) > MAX_CA_BUNDLE_CHARS:
+        raise BadRequest(
+            "The CA bundle is larger than {limit} KB.",
+            values={"limit": MAX_CA_BUNDLE_CHARS // 1024},
+        )
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise BadRequest(
+            "Paste the CA certificate in PEM form, starting with -----BEGIN CERTIFICATE-----."
+        )
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError):
+        raise BadRequest("The CA bundle could not be read as PEM certificates.") from None
+    return pem + "\n"
+
+
+def tls_verification(ca_bundle: str | None) -> ssl.SSLContext:
+    """The public CAs, plus the integration's own CA certificates if it has any."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle:
+        context.load_verify_locations(cadata=ca_bundle)
+    return context
+
+
+def certificate_problem(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, if that is what ended the call."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return str(current.verify_message or current.reason or "verification failed")
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return "certificate verify failed"
+        current = current.__cause__ or current.__context__
+    return None
+
+
 async def _send(
     method: str,
     url: str,
@@ -133,6 +185,7 @@ async def _send(
     max_bytes: int,
     resolve: Resolver | None,
     refuse_larger: bool = True,
+    ca_bundle: str | None = None,
 ) -> tuple[int, bytes]:
     """Resolve once, check, then connect to a checked address (the next one if it refuses).
 
@@ -142,7 +195,10 @@ async def _send(
     last_error: httpx.HTTPError | None = None
     timeout = httpx.Timeout(timeout_seconds, connect=min(CONNECT_SECONDS, timeout_seconds))
     async with httpx.AsyncClient(
-        timeout=timeout, follow_redirects=False, trust_env=False
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        verify=tls_verification(ca_bundle),
     ) as client:
         for address in addresses:
             pinned_url, host_header, server_name = _pinned(url, address.split("%")[0])
@@ -156,6 +212,8 @@ async def _send(
             try:
                 response = await client.send(request, stream=True)
             except httpx.ConnectError as exc:
+                if certificate_problem(exc):
+                    raise  # the same certificate answers on every address
                 last_error = exc  # this address refused; the name may have others
                 continue
             try:
@@ -183,11 +241,13 @@ async def request_json(
     timeout_seconds: float = TIMEOUT_SECONDS,
     max_bytes: int = 256 * 1024,
     resolve: Resolver | None = None,
+    ca_bundle: str | None = None,
 ) -> tuple[int, bytes]:
     """One checked call to an admin-configured URL: (status, body of at most ``max_bytes``).
 
     Plain http is refused unless private targets are allowed too (an on-premises
     setup); redirects are not followed; a larger answer is cut off and refused.
+    ``ca_bundle``: the integration's own CA certificates (PEM), trusted for this call only.
     """
     if urlsplit(url).scheme != "https" and not allow_private:
         raise BadRequest("Use an https:// address; plain http is only allowed on-premises.")
@@ -201,11 +261,19 @@ async def request_json(
             timeout_seconds=timeout_seconds,
             max_bytes=max_bytes,
             resolve=resolve,
+            ca_bundle=ca_bundle,
         )
     except httpx.TimeoutException:
         OUTBOUND_FAILURES.labels("timeout").inc()
         raise OutboundFailure(f"No answer within {timeout_seconds:g} seconds.") from None
     except httpx.HTTPError as exc:
+        problem = certificate_problem(exc)
+        if problem is not None:
+            OUTBOUND_FAILURES.labels("certificate").inc()
+            raise OutboundFailure(
+                f"The server's certificate is not trusted ({problem}). If your company's own "
+                "CA signed it, add that CA certificate (PEM) to this integration."
+            ) from None
         OUTBOUND_FAILURES.labels("connection").inc()
         raise OutboundFailure(f"The connection failed ({type(exc).__name__}).") from None
     except OutboundFailure:
