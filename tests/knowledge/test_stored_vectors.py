@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from sangdam.bot.matching import UseEncoder, matcher
+from sangdam.bot.matching import matcher
+from sangdam.bot.matching.encoders import E5Encoder
 from sangdam.knowledge import service
 from sangdam.knowledge.models import FaqTextEmbedding
 from tests.fixtures.factories import World, import_demo_faq
@@ -26,7 +27,7 @@ async def _stored(world: World) -> dict[str, bytes]:
         rows = await session.execute(
             select(FaqTextEmbedding).where(
                 FaqTextEmbedding.workspace_id == world.workspace.id,
-                FaqTextEmbedding.encoder == UseEncoder.name,
+                FaqTextEmbedding.encoder == E5Encoder.name,
             )
         )
         return {row.text_hash: row.vector for row in rows.scalars()}
@@ -37,13 +38,13 @@ def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(matcher, "_CACHE", matcher._EmbeddingCache())
     monkeypatch.setattr(service, "index_cache", service.IndexCache())
     encoded: list[str] = []
-    original = UseEncoder.encode
+    original = E5Encoder.encode
 
-    def counting(self: UseEncoder, texts: Sequence[str]) -> Any:
+    def counting(self: E5Encoder, texts: Sequence[str]) -> Any:
         encoded.extend(texts)
         return original(self, texts)
 
-    monkeypatch.setattr(UseEncoder, "encode", counting)
+    monkeypatch.setattr(E5Encoder, "encode", counting)
     return encoded
 
 
@@ -60,8 +61,8 @@ async def test_a_new_process_reuses_stored_vectors_and_an_edit_encodes_one_text(
     assert set(stored) == {_hash(text) for text in texts}
     refund_question = next(f["question"] for f in faqs if f["key"] == "price-refund")
     vector = np.frombuffer(stored[_hash(refund_question)], dtype="<f4")
-    assert vector.shape == (512,)
-    assert np.allclose(vector, UseEncoder().encode([refund_question])[0], atol=1e-5)
+    assert vector.shape == (384,)
+    assert np.allclose(vector, E5Encoder().encode([refund_question])[0], atol=1e-5)
 
     encoded = _fresh_process(monkeypatch)
     await service.warm_index(db, workspace_id)
@@ -116,7 +117,7 @@ async def test_a_damaged_stored_vector_is_not_used_and_is_replaced(
             select(FaqTextEmbedding)
             .where(
                 FaqTextEmbedding.workspace_id == workspace_id,
-                FaqTextEmbedding.encoder == UseEncoder.name,
+                FaqTextEmbedding.encoder == E5Encoder.name,
             )
             .limit(1)
         )
@@ -127,5 +128,5 @@ async def test_a_damaged_stored_vector_is_not_used_and_is_replaced(
     await service.warm_index(db, workspace_id)
     stored = await _stored(world)
     assert len(encoded) == 1  # only the damaged one is encoded again, and stored right
-    assert all(len(vector) == 512 * 4 for vector in stored.values())
+    assert all(len(vector) == 384 * 4 for vector in stored.values())
     assert np.isfinite(np.frombuffer(b"".join(stored.values()), dtype="<f4")).all()

@@ -10,7 +10,7 @@ See ``docs/bot-matching.md`` for how it works and how it was measured.
 
 from __future__ import annotations
 
-from .encoders import Encoder, MiniLmEncoder, UseEncoder, default_encoders
+from .encoders import E5Encoder, Encoder, MiniLmEncoder, UseEncoder, default_encoders
 from .evaluation import HUMAN_LABEL, evaluate
 from .human import wants_human
 from .matcher import (
@@ -34,6 +34,7 @@ __all__ = [
     "HUMAN_LABEL",
     "Calibration",
     "Decision",
+    "E5Encoder",
     "Encoder",
     "FaqEntry",
     "FaqIndex",

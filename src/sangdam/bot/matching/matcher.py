@@ -23,6 +23,21 @@ Scoring, for a message ``q`` and FAQ entries ``c``:
    is only a greeting or a thank-you (``small_talk.py``), else
    ``"answer"`` at ``confidence >= answer_threshold``, ``"suggest"`` at
    ``confidence >= suggest_threshold``, else ``"out_of_scope"``.
+
+Encoders whose ``head`` is ``"centroid"`` (multilingual-e5, the default for every
+language but English on a mostly English FAQ) are scored differently, without a
+trained head:
+
+- ``sim(c) = cos(q, centroid_c) + centroid_lexical_weight * lex(c)``, where
+  ``centroid_c`` is the normalised mean of the entry's text vectors (a change to one
+  entry changes only its own centroid: nothing is trained);
+- ``probabilities = softmax(centroid_scale * sim)`` (for the suggestions' order and
+  scores);
+- ``confidence = sigmoid(bias + top * sim_1 + margin * (sim_1 - sim_2))``
+  (:class:`CentroidCalibration`, fitted by ``benchmarks/bot/calibrate_centroid.py``);
+- ``"answer"`` needs ``confidence >= centroid_answer_threshold`` (0.7) *and*
+  ``sim_1 - sim_2 >= min_margin`` (0.01): an answer only when one entry clearly
+  leads; ``"suggest"`` needs ``confidence >= centroid_suggest_threshold`` (0.2).
 """
 
 from __future__ import annotations
@@ -35,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .encoders import Encoder, default_encoders
+from .encoders import Encoder, default_encoders, head_of
 from .human import wants_human
 from .lexical import CharNgramIndex
 from .linear import SoftmaxHead, log_softmax
@@ -63,9 +78,28 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+@dataclass(frozen=True, slots=True)
+class CentroidCalibration:
+    """``confidence = sigmoid(bias + top * sim_1 + margin * (sim_1 - sim_2))`` for the
+    centroid scores of an encoder like multilingual-e5."""
+
+    bias: float
+    top: float
+    margin: float
+
+    def confidence(self, top: float, margin: float) -> float:
+        z = self.bias + self.top * top + self.margin * margin
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
 DEFAULT_CALIBRATION = Calibration(bias=-3.95, top_prob=5.83, dense_sim=1.39, lexical_sim=-0.24)
 DEFAULT_ANSWER_THRESHOLD = 0.6
 DEFAULT_SUGGEST_THRESHOLD = 0.1
+# Fitted by benchmarks/bot/calibrate_centroid.py (docs/bot-matching.md, "Fourth round").
+DEFAULT_CENTROID_CALIBRATION = CentroidCalibration(bias=-43.02, top=45.11, margin=76.53)
+DEFAULT_CENTROID_ANSWER_THRESHOLD = 0.7
+DEFAULT_CENTROID_SUGGEST_THRESHOLD = 0.2
+DEFAULT_MIN_MARGIN = 0.01
 
 
 class _EmbeddingCache:
@@ -119,13 +153,26 @@ class Scores:
     probabilities: NDArray[np.float32]
     dense_sim: float
     lexical_sim: float
+    # Centroid scoring only: the best entry's score and its lead over the second.
+    top_sim: float | None = None
+    margin: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _Channel:
     encoder: Encoder
-    head: SoftmaxHead
+    head: SoftmaxHead | None
     examples: NDArray[np.float32]
+    # one normalised mean vector per entry (centroid scoring), else None
+    centroids: NDArray[np.float32] | None = None
+
+
+def _centroids(x: NDArray[np.float32], y: NDArray[np.intp], n: int) -> NDArray[np.float32]:
+    sums = np.zeros((n, x.shape[1]), dtype=np.float32)
+    np.add.at(sums, y, x)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    out: NDArray[np.float32] = (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 class FaqIndex:
@@ -157,6 +204,12 @@ class FaqIndex:
         head_c: float = 30.0,
         min_language_share: float = 0.5,
         calibration: Calibration = DEFAULT_CALIBRATION,
+        centroid_lexical_weight: float = 0.05,
+        centroid_scale: float = 100.0,
+        centroid_answer_threshold: float = DEFAULT_CENTROID_ANSWER_THRESHOLD,
+        centroid_suggest_threshold: float = DEFAULT_CENTROID_SUGGEST_THRESHOLD,
+        min_margin: float = DEFAULT_MIN_MARGIN,
+        centroid_calibration: CentroidCalibration = DEFAULT_CENTROID_CALIBRATION,
     ) -> None:
         if not 0.0 <= suggest_threshold <= answer_threshold <= 1.0:
             raise ValueError("need 0 <= suggest_threshold <= answer_threshold <= 1")
@@ -170,6 +223,12 @@ class FaqIndex:
         self.lexical_weight = lexical_weight
         self.lexical_only_scale = lexical_only_scale
         self.calibration = calibration
+        self.centroid_lexical_weight = centroid_lexical_weight
+        self.centroid_scale = centroid_scale
+        self.centroid_answer_threshold = centroid_answer_threshold
+        self.centroid_suggest_threshold = centroid_suggest_threshold
+        self.min_margin = min_margin
+        self.centroid_calibration = centroid_calibration
         self._ids = [entry.id for entry in entries if entry.texts()]
         texts: list[str] = []
         labels: list[int] = []
@@ -186,14 +245,27 @@ class FaqIndex:
         if not texts:
             return
         text_langs = [detect_lang(text) for text in texts]
-        for encoder in default_encoders() if encoders is None else encoders:
-            langs = encoder.languages
-            if langs is not None:
-                share = sum(lang in langs for lang in text_langs) / len(texts)
-                if share < min_language_share:
-                    continue
+        chosen = list(default_encoders() if encoders is None else encoders)
+        specific = [
+            e
+            for e in chosen
+            if e.languages is not None
+            and sum(lang in e.languages for lang in text_langs) / len(texts) >= min_language_share
+        ]
+        covered = frozenset().union(*(e.languages or () for e in specific))
+        for encoder in chosen:
+            if encoder.languages is not None and encoder not in specific:
+                continue
+            # A multilingual encoder is not needed when language-specific ones cover every
+            # text (Banking77: MiniLM answers English; e5 would only add build time).
+            if encoder.languages is None and specific and set(text_langs) <= covered:
+                continue
             x = _CACHE.encode(encoder, texts)
-            self._channels.append(_Channel(encoder, SoftmaxHead(x, y, len(self._ids), c=head_c), x))
+            if head_of(encoder) == "centroid":
+                channel = _Channel(encoder, None, x, _centroids(x, y, len(self._ids)))
+            else:
+                channel = _Channel(encoder, SoftmaxHead(x, y, len(self._ids), c=head_c), x)
+            self._channels.append(channel)
 
     def embeddings(self) -> dict[str, dict[str, NDArray[np.float32]]]:
         """The FAQ texts' vectors, by encoder name and text, for :func:`remember_embeddings`."""
@@ -230,10 +302,22 @@ class FaqIndex:
             if c.encoder.languages is not None and lang in c.encoder.languages
         ]
         used = used or [c for c in self._channels if c.encoder.languages is None]
+        used = used or self._channels
+        if used and used[0].centroids is not None:
+            q = used[0].encoder.encode([text])[0]
+            sims = used[0].centroids @ q + self.centroid_lexical_weight * lexical
+            order = np.argsort(-sims)[:2]
+            top = float(sims[order[0]])
+            second = float(sims[order[1]]) if len(order) > 1 else 0.0
+            probs = np.exp(log_softmax((self.centroid_scale * sims).astype(np.float32)))
+            dense_sim = float((used[0].examples @ q).max())
+            return Scores(probs, dense_sim, float(lexical.max()), top, top - second)
         fused = self.lexical_only_scale * lexical
         if used:
             log_probs = []
             for channel in used:
+                if channel.head is None:
+                    continue
                 q = channel.encoder.encode([text])
                 log_probs.append(channel.head.log_proba(q)[0])
                 if channel is used[0]:  # the calibration was fitted on this one's cosines
@@ -252,17 +336,27 @@ class FaqIndex:
         scores = self.score(text, lang)
         order = np.argsort(-scores.probabilities)[: self.top_k]
         suggestions = [(self._ids[i], float(scores.probabilities[i])) for i in order]
-        confidence = self.calibration.confidence(
-            suggestions[0][1], scores.dense_sim, scores.lexical_sim
-        )
+        clear_lead = True
+        answer_threshold, suggest_threshold = self.answer_threshold, self.suggest_threshold
+        if scores.top_sim is not None and scores.margin is not None:
+            confidence = self.centroid_calibration.confidence(scores.top_sim, scores.margin)
+            clear_lead = scores.margin >= self.min_margin
+            answer_threshold = self.centroid_answer_threshold
+            suggest_threshold = self.centroid_suggest_threshold
+        else:
+            confidence = self.calibration.confidence(
+                suggestions[0][1], scores.dense_sim, scores.lexical_sim
+            )
         decision: Decision
         if human:
             decision = "human"
-        elif confidence >= self.answer_threshold:
+        elif confidence >= answer_threshold and clear_lead:
             decision = "answer"
-        elif confidence >= self.suggest_threshold:
+        elif confidence >= suggest_threshold:
             decision = "suggest"
         else:
             decision = "out_of_scope"
         best = suggestions[0][0] if decision in ("answer", "suggest") else None
-        return MatchResult(best, confidence, decision, human, suggestions)
+        return MatchResult(
+            best, confidence, decision, human, suggestions, similarity=scores.top_sim
+        )

@@ -61,6 +61,9 @@ class MatchResult:
     suggestions: list[tuple[str, float]] = field(default_factory=list)
     # With ``decision == "small_talk"``: ``"greeting"`` or ``"thanks"``.
     small_talk: str | None = None
+    # Centroid scoring only: the best entry's score (cosine plus the lexical term), to
+    # compare with another index's (an article passage answers only when it is closer).
+    similarity: float | None = None
 
 
 def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
