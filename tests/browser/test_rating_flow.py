@@ -36,6 +36,11 @@ AGENT_TEXTS = {
     "ko": {"resolve": "해결", "rating": "고객 평가: ★★★★☆ 4/5 · “빨리 답해 주셨어요”"},
     "en": {"resolve": "Resolve", "rating": "Customer rating: ★★★★☆ 4/5 · “빨리 답해 주셨어요”"},
 }
+# What the owner reads in the live monitor and in Settings › Reports.
+OWNER_TEXTS = {
+    "ko": {"csat_today": "오늘 CSAT", "all": "전체", "live": "실시간"},
+    "en": {"csat_today": "CSAT today", "all": "All", "live": "Live"},
+}
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -45,12 +50,19 @@ async def test_a_rating_given_in_the_widget_reaches_the_agent(
     if getattr(world.server, "backend", "sqlite") != "sqlite":
         pytest.skip("the UI is the same on every backend; one run is enough")
     texts, agent_texts = TEXTS[lang], AGENT_TEXTS[lang]
-    login = await world.login(world.agent)
-    switched = await login.client.put(
-        "/api/v1/me/locale", json={"locale": lang}, headers=login.headers()
-    )
-    assert switched.status_code == 200, switched.text
+    owner_texts = OWNER_TEXTS[lang]
+    for member in (world.agent, world.owner):
+        login = await world.login(member)
+        switched = await login.client.put(
+            "/api/v1/me/locale", json={"locale": lang}, headers=login.headers()
+        )
+        assert switched.status_code == 200, switched.text
     agent_context, agent, errors = await sign_in(browser, world, world.agent.id)
+    # The owner watches the live monitor meanwhile.
+    owner_context, owner, owner_errors = await sign_in(browser, world, world.owner.id)
+    await owner.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings/monitor")
+    await expect(owner.locator("#monitor-conn")).to_have_text(owner_texts["live"])
+    await expect(owner.locator("[data-tile=csat] strong")).to_have_text("–")
     await agent.set_viewport_size({"width": 1440, "height": 900})
 
     visitor_context = await browser.new_context(
@@ -70,8 +82,10 @@ async def test_a_rating_given_in_the_widget_reaches_the_agent(
         "환불 문의드려요"
     )
 
-    # The agent resolves it.
+    # The agent takes it and resolves it.
     await agent.locator("#conversation-list li", has_text="환불 문의드려요").click()
+    await agent.locator("#assign-me").click()
+    await expect(agent.locator("#assign-me")).to_be_hidden()
     await expect(agent.locator("#toggle-status")).to_have_text(agent_texts["resolve"])
     await agent.locator("#toggle-status").click()
 
@@ -91,6 +105,20 @@ async def test_a_rating_given_in_the_widget_reaches_the_agent(
     )
     await expect(agent.locator("#thread-rating")).to_have_text("★★★★☆ 4/5")
     await agent.screenshot(path=str(artifacts / f"inbox-rating-{lang}.png"))
-    assert errors == []
+
+    # The monitor counts it without a reload; the report shows it by agent and overall.
+    csat_tile = owner.locator("dt", has_text=owner_texts["csat_today"])
+    await expect(csat_tile).to_be_visible()
+    await expect(owner.locator("[data-tile=csat] strong")).to_have_text("100% (1)")
+    await owner.screenshot(path=str(artifacts / f"monitor-rating-{lang}.png"), full_page=True)
+    await owner.goto(f"{world.server.base_url}/inbox/{world.workspace.id}/settings/reports")
+    overall = owner.locator("#csat-rows tr.total")
+    await expect(overall).to_contain_text(owner_texts["all"])
+    await expect(overall.locator("td")).to_have_text(["1", "100%", "4"])
+    rated_agent = owner.locator("#agents-rows tr", has_text=world.agent.display_name)
+    await expect(rated_agent.locator("td").last).to_have_text("100%")
+    await owner.screenshot(path=str(artifacts / f"reports-rating-{lang}.png"), full_page=True)
+    assert errors == [] and owner_errors == []
     await visitor_context.close()
     await agent_context.close()
+    await owner_context.close()

@@ -389,6 +389,8 @@ SETTINGS_SECTIONS: tuple[Section, ...] = (
     Section("tags", "Tags", "Conversation handling"),
     Section("automation", "Automation rules", "Conversation handling"),
     Section("canned", "Canned responses", "Conversation handling", admins_only=False),
+    Section("reports", "Reports", "Reports and monitor"),
+    Section("monitor", "Live monitor", "Reports and monitor"),
     Section("member-verification", "Member verification", "Customer data and integrations"),
     Section("external-data", "External data card", "Customer data and integrations"),
     Section("github", "GitHub", "Customer data and integrations"),
