@@ -72,9 +72,30 @@ def ensure_browser() -> None:
         _say("no /usr/bin/chromium: browser tests will be skipped")
 
 
+# What the operations tests (tests/ops) run, as docs/operations.md has an operator
+# install it: nginx in front, the PostgreSQL client tools, curl and jq.
+OPS_PACKAGES = ["nginx", "postgresql-client", "curl", "jq"]
+OPS_TOOLS = ["/usr/sbin/nginx", "/usr/bin/pg_dump", "/usr/bin/pg_restore", "/usr/bin/curl", "/usr/bin/jq"]
+
+
+def ensure_ops_tools() -> None:
+    """The reference deployment's tests drive Debian's nginx; install it as Chromium is."""
+    if all(Path(tool).exists() for tool in OPS_TOOLS):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        _say("installing " + ", ".join(OPS_PACKAGES) + " from apt")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *OPS_PACKAGES], check=False, env=env)
+    missing = [tool for tool in OPS_TOOLS if not Path(tool).exists()]
+    if missing:
+        _say(f"missing {', '.join(missing)}: the deployment tests will be skipped")
+
+
 def test(args: list[str]) -> int:
     ensure_venv("dev")
     ensure_browser()
+    ensure_ops_tools()
     env = dict(os.environ)
     if "SANGDAM_TEST_POSTGRES_URL" not in env and _reachable("127.0.0.1", 5432):
         env["SANGDAM_TEST_POSTGRES_URL"] = "postgresql://postgres@127.0.0.1:5432/sangdam_test"

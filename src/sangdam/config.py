@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
 
 class ServerSettings(BaseModel):
     # Loopback by default so a first run never exposes an unconfigured instance.
@@ -28,6 +30,13 @@ class ServerSettings(BaseModel):
     secure_cookies: bool = False
     # Spoofable headers (X-Forwarded-For) are trusted only from these proxies.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # On SIGTERM a node stops accepting, asks its sockets to reconnect elsewhere (1012),
+    # and waits this long for requests, sockets and jobs to finish before it exits. Below
+    # the 30 s systemd gives a stopping unit (TimeoutStopSec in docs/deploy).
+    shutdown_seconds: float = 20.0
+    # Prometheus sends it as a bearer token. Empty: /metrics answers only to a loopback
+    # address that connects directly (a scraper on the same machine), never through a proxy.
+    metrics_token: SecretStr = SecretStr("")
 
 
 class RealtimeSettings(BaseModel):
@@ -210,6 +219,29 @@ class ContactSettings(BaseModel):
     external_timeout_seconds: float = 3.0
 
 
+class LogSettings(BaseModel):
+    """How lines are written; ``log_level`` says which. Nothing at info level carries a
+    message body, a token, a password or a cookie."""
+
+    # Plain text reads best in a terminal; "json" (one object a line, with request and
+    # connection ids and the workspace id) is what journald, Loki and Elasticsearch index.
+    format: Literal["text", "json"] = "text"
+    # Levels for single loggers over ``log_level``, e.g.
+    # SANGDAM_LOGS__LEVELS='{"sangdam.realtime": "debug", "sangdam.http": "warning"}'.
+    # Empty: every logger at ``log_level``, except Alembic's plugin list (warning).
+    levels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("levels")
+    @classmethod
+    def _known_levels(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, level in value.items():
+            if level.lower() not in LOG_LEVELS:
+                raise ValueError(
+                    f"the level {level!r} for {name!r} is not one of {', '.join(LOG_LEVELS)}"
+                )
+        return {name: level.lower() for name, level in value.items()}
+
+
 class DemoSettings(BaseModel):
     # `sangdam run` seeds a demo workspace on first start so there is something to click.
     seed: bool = True
@@ -229,7 +261,7 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     # Connections per process to PostgreSQL; two cores rarely need more.
     database_pool_size: int = 20
-    # Log level for the console.
+    # Info tells what a node did (requests, sockets, jobs) without any message's content.
     log_level: str = "info"
 
     server: ServerSettings = Field(default_factory=ServerSettings)
@@ -241,6 +273,14 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     contacts: ContactSettings = Field(default_factory=ContactSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    logs: LogSettings = Field(default_factory=LogSettings)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+        return value.lower()
 
     @field_validator("redis_url")
     @classmethod

@@ -88,6 +88,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         inline = url.startswith("sqlite+sangdam")
         engine = create_async_engine(
             url,
+            # Errors (and so logs) name the statement, never its values: message bodies.
+            hide_parameters=True,
             connect_args={} if inline else {"timeout": 30},
             pool_size=20,
             max_overflow=40,
@@ -109,6 +111,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     return create_async_engine(
         url,
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,

@@ -76,7 +76,9 @@ async def login(
     payload: LoginIn, request: Request, response: Response, session: Session, settings: AppSettings
 ) -> MeOut | JSONResponse:
     origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+    # Our own pages: the address browsers use (a proxy may send Host without its port).
+    ours = {request.headers.get("host"), urlsplit(settings.base_url).netloc}
+    if origin and urlsplit(origin).netloc not in ours:
         raise Forbidden("Sign in from Sangdam's own sign-in page.", code="bad_origin")
     signed_in = await service.authenticate(
         session,

@@ -26,6 +26,7 @@ from sangdam.config import Settings
 from sangdam.contacts.models import Contact, VisitorToken
 from sangdam.contacts.service import authenticate_visitor
 from sangdam.db import utcnow
+from sangdam.kit import logs
 from sangdam.kit.errors import Forbidden, NotFound, Unauthorized
 from sangdam.kit.input import Id
 from sangdam.kit.secrets import constant_time_equals, hash_token
@@ -100,6 +101,7 @@ def bearer(connection: HTTPConnection) -> str | None:
 async def resolve_agent(
     connection: HTTPConnection, session: AsyncSession, workspace_id: int
 ) -> AgentContext:
+    logs.bind(workspace_id=workspace_id)
     token = bearer(connection)
     if token is not None:
         api_token = await token_by_hash(session, hash_token(token))
@@ -227,6 +229,7 @@ async def current_visitor(request: Request, session: Session) -> VisitorContext:
     if token is None:
         raise Unauthorized("The widget did not send its visitor token.", code="bad_visitor_token")
     visitor_token, contact = await authenticate_visitor(session, token)
+    logs.bind(workspace_id=contact.workspace_id)
     return VisitorContext(token=visitor_token, contact=contact)
 
 

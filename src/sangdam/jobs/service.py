@@ -11,6 +11,7 @@ runs again: handlers must be idempotent (see docs/adr/0004-background-work.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.db import Database, utcnow
 from sangdam.jobs.models import Job, JobStatus
+from sangdam.kit.metrics import JOB_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,14 @@ async def run_one(db: Database) -> bool:
         await function(db, job.payload)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        log.warning("job %s (%s) attempt %s failed: %s", job.id, job.kind, job.attempts, error)
+        log.warning(
+            "job %s (%s) attempt %s failed: %s",
+            job.id,
+            job.kind,
+            job.attempts,
+            error,
+            extra={"job_id": job.id, "job_kind": job.kind, "workspace_id": job.workspace_id},
+        )
     async with db.transaction() as session:
         row = await session.get(Job, job.id)
         assert row is not None
@@ -117,14 +126,22 @@ async def run_one(db: Database) -> bool:
             else:
                 row.status = JobStatus.PENDING.value
                 row.run_at = utcnow() + backoff(row.attempts)
+        outcome = {"done": "done", "failed": "failed"}.get(row.status, "retry")
+    JOB_ATTEMPTS.labels(job.kind, outcome).inc()
     return True
 
 
-async def run_worker(db: Database, idle_seconds: float) -> None:
-    while True:
+async def run_worker(
+    db: Database, idle_seconds: float, stopping: asyncio.Event | None = None
+) -> None:
+    """Run due jobs until ``stopping`` is set; a job under way when it is set finishes
+    first (a graceful shutdown), so it is neither cut off nor run a second time."""
+    stopping = stopping or asyncio.Event()
+    while not stopping.is_set():
         try:
-            while await run_one(db):
+            while not stopping.is_set() and await run_one(db):
                 pass
         except Exception:
             log.exception("job worker failed; retrying")
-        await asyncio.sleep(idle_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), idle_seconds)

@@ -32,8 +32,10 @@ from sangdam.conversations.service import (
     mark_read_by_contact,
 )
 from sangdam.events.schemas import Event, EventType
+from sangdam.kit import logs
 from sangdam.kit.errors import BadRequest, Forbidden, NotFound, SangdamError, Unauthorized
 from sangdam.kit.input import clean_text
+from sangdam.kit.metrics import ACK_SECONDS
 from sangdam.knowledge.service import warm_index
 from sangdam.messages.service import agent_message, send_as_agent, visitor_message
 from sangdam.realtime import protocol
@@ -155,9 +157,16 @@ async def _serve(
                     if on_pong is not None:
                         await _handle_one(connection, on_pong(), reply=False)
                 else:
+                    connection.handling = True
+                    started = time.perf_counter()
                     await _handle_one(connection, handle(frame))
+                    if isinstance(frame, protocol.Send):
+                        ACK_SECONDS.labels(connection.kind).observe(time.perf_counter() - started)
             except SangdamError as exc:
                 connection.send(_error(exc, ref))
+            if connection.handling:
+                # A socket asked to close (shutdown) goes once this frame is answered.
+                connection.frame_done()
     except WebSocketDisconnect:
         pass
     except RuntimeError as exc:  # receive after the peer vanished
@@ -406,6 +415,7 @@ async def widget_socket(websocket: WebSocket) -> None:
             return
         async with app.db.read() as session:
             visitor_token, contact = await authenticate_visitor(session, hello.token)
+            logs.bind(workspace_id=contact.workspace_id)
             # Which named conversations are the visitor's, at which (clamped) positions.
             positions, unknown = await known_positions(session, contact, hello.conversations)
     except (TimeoutError, WebSocketDisconnect, RuntimeError):

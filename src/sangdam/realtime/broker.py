@@ -28,6 +28,8 @@ from typing import Any
 
 import orjson
 
+from sangdam.kit.metrics import BROKER_PUBLISH_FAILURES
+
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[dict[str, Any]], None]
@@ -77,6 +79,10 @@ class Broker(abc.ABC):
         self._deliver = None
 
     @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raises when the broker can't be reached (readiness checks)."""
+
+    @abc.abstractmethod
     async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
         """Send to every process; durable events get an id and enter history."""
 
@@ -117,6 +123,9 @@ class MemoryBroker(Broker):
         self.epoch = new_epoch()
         self._history: dict[int, deque[dict[str, Any]]] = {}
         self._counter: dict[int, int] = {}
+
+    async def ping(self) -> None:
+        """Always reachable: it is this process."""
 
     async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
         envelope = {**envelope, "epoch": self.epoch, "id": None}
@@ -260,6 +269,9 @@ class RedisBroker(Broker):
                 await self._listener
         await self._redis.aclose()
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     async def publish(self, envelope: dict[str, Any], *, durable: bool) -> None:
         await self.publish_many([(envelope, durable)])
 
@@ -279,6 +291,7 @@ class RedisBroker(Broker):
         except Exception:
             # The change is committed; clients will catch up once the epoch moves on.
             self._lost_publish = self._lost_publish or any(durable for _, durable in items)
+            BROKER_PUBLISH_FAILURES.inc()
             log.warning(
                 "could not publish %d events; clients will resynchronise", len(items), exc_info=True
             )

@@ -16,12 +16,13 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketState
 
 from sangdam.events import audience
+from sangdam.kit.metrics import OPEN_SOCKETS
 from sangdam.realtime.broker import parse_event_id
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ CLOSE_UNAUTHORIZED = 4401
 # The server could not carry on with this socket (its database catch-up failed): the
 # client reconnects and resumes from its positions.
 CLOSE_TRY_AGAIN = 1013
+# The server is restarting (RFC 6455 "Service Restart"): reconnect, which the load
+# balancer sends to another node, and resume from your position. Sent on SIGTERM once the
+# socket's frame under way (if any) has been answered and its queue written out.
+CLOSE_RESTARTING = 1012
 # Messages fetched per conversation per database round when catching a socket up.
 CATCH_UP_PAGE = 500
 
@@ -54,6 +59,9 @@ class Connection:
         self._held: list[dict[str, Any]] | None = []
         self._writer: asyncio.Task[None] | None = None
         self.closed = False
+        # A frame's work is under way: on shutdown its ack goes out before the close.
+        self.handling = False
+        self.draining = False
 
     def frame_for(self, envelope: dict[str, Any]) -> dict[str, Any] | None:
         raise NotImplementedError
@@ -78,16 +86,32 @@ class Connection:
             self.pending.append(frame)
         self._wake_writer()
 
-    def close(self, code: int, reason: str, last: dict[str, Any] | None = None) -> None:
-        """Send nothing more (but ``last``), then close with ``code``; queued frames are dropped."""
+    def close(
+        self, code: int, reason: str, last: dict[str, Any] | None = None, *, flush: bool = False
+    ) -> None:
+        """Send nothing more (but ``last``), then close with ``code``; queued frames are
+        dropped, or written first with ``flush``."""
         if self.closed:
             return
-        self.pending.clear()
+        if not flush:
+            self.pending.clear()
         if last is not None:
             self.pending.append(last)
         self.pending.append(_close_frame(code, reason))
         self.closed = True
         self._wake_writer()
+
+    def drain(self) -> None:
+        """The process is shutting down: close (1012) once the frame under way is answered."""
+        self.draining = True
+        if not self.handling:
+            self.close(CLOSE_RESTARTING, "server restarting", flush=True)
+
+    def frame_done(self) -> None:
+        """Called after each client frame's work; closes a draining socket."""
+        self.handling = False
+        if self.draining:
+            self.close(CLOSE_RESTARTING, "server restarting", flush=True)
 
     def _wake_writer(self) -> None:
         # A writer runs only while there is something to write: idle sockets cost no task.
@@ -329,6 +353,9 @@ class Hub:
         self._heartbeat: asyncio.Task[None] | None = None
         self.current_epoch: str | None = None
         self._checks: set[asyncio.Task[bool]] = set()
+        # Set on SIGTERM: every socket, and any that still arrives, is closed with 1012.
+        self.draining = False
+        self._emptied = asyncio.Event()
 
     @property
     def connection_count(self) -> int:
@@ -347,23 +374,53 @@ class Hub:
 
     def add(self, connection: Connection) -> None:
         if isinstance(connection, AgentConnection):
-            self._agents.setdefault(connection.workspace_id, set()).add(connection)
+            added = _join(self._agents.setdefault(connection.workspace_id, set()), connection)
         elif isinstance(connection, VisitorConnection):
             key = (connection.workspace_id, connection.contact_id)
-            self._visitors.setdefault(key, set()).add(connection)
+            added = _join(self._visitors.setdefault(key, set()), connection)
+        else:
+            return
+        if added:
+            OPEN_SOCKETS.labels(connection.kind).inc()
+        if self.draining:
+            connection.drain()
 
     def remove(self, connection: Connection) -> None:
+        group: set[Any]
         if isinstance(connection, AgentConnection):
             group = self._agents.get(connection.workspace_id, set())
+            present = connection in group
             group.discard(connection)
             if not group:
                 self._agents.pop(connection.workspace_id, None)
         elif isinstance(connection, VisitorConnection):
             key = (connection.workspace_id, connection.contact_id)
-            visitors = self._visitors.get(key, set())
-            visitors.discard(connection)
-            if not visitors:
+            group = self._visitors.get(key, set())
+            present = connection in group
+            group.discard(connection)
+            if not group:
                 self._visitors.pop(key, None)
+        else:
+            return
+        if present:
+            OPEN_SOCKETS.labels(connection.kind).dec()
+        if not self._agents and not self._visitors:
+            self._emptied.set()
+
+    async def drain(self, within: float) -> int:
+        """Close every socket with 1012 once its frame under way is answered and its queue
+        written, and wait (at most ``within`` seconds) until their clients have gone.
+        Returns how many sockets were asked to go."""
+        self.draining = True
+        connections = self._all()
+        if not connections:
+            return 0
+        self._emptied.clear()
+        for connection in connections:
+            connection.drain()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._emptied.wait(), within)
+        return len(connections)
 
     def deliver(self, envelope: dict[str, Any]) -> None:
         """Entry point for every event from the broker, from any process."""
@@ -436,6 +493,16 @@ class Hub:
         if connection.websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await connection.websocket.close(code=4000, reason="idle")
+
+
+C = TypeVar("C", bound=Connection)
+
+
+def _join(group: set[C], connection: C) -> bool:
+    if connection in group:
+        return False
+    group.add(connection)
+    return True
 
 
 def newer_than(event_id: str | None) -> Callable[[dict[str, Any]], bool]:

@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from sangdam.config import Settings
-from sangdam.events.schemas import CredentialsEnded, Event
+from sangdam.events.schemas import CredentialsEnded, Event, EventType
+from sangdam.kit.metrics import MESSAGES
 from sangdam.realtime.broker import create_broker
 from sangdam.realtime.hub import Hub
 
@@ -31,6 +32,9 @@ class Realtime:
     async def publish_committed(self, events: list[Any]) -> None:
         """Called by the database after every commit, with that transaction's events."""
         items = [(e.to_wire(), not e.ephemeral) for e in events if isinstance(e, Event)]
+        for event in events:
+            if isinstance(event, Event) and event.type == EventType.MESSAGE_CREATED:
+                MESSAGES.labels(event.data["message"].get("sender_type", "unknown")).inc()
         try:
             await self.broker.publish_many(items)
         except Exception:
