@@ -24,7 +24,8 @@ from sangdam.db import utcnow
 from sangdam.events.schemas import Event, EventType
 from sangdam.events.service import emit
 from sangdam.kit.errors import Conflict
-from sangdam.messages.service import emit_conversation_updated, send_as_agent
+from sangdam.messages.models import MessageKind, SenderType
+from sangdam.messages.service import emit_conversation_updated, send_as_agent, send_message
 from sangdam.notifications import service as notifications
 from sangdam.reactions.schemas import ConversationAssigned, ConversationResolved
 from sangdam.routing.models import AssignmentEvent, Availability, Team
@@ -73,6 +74,11 @@ def because(key: str, **params: object) -> Reason:
 
 # A closed laptop lid is not a goodbye: an agent stays present this long after the last heartbeat.
 PRESENCE_GRACE = dt.timedelta(seconds=90)
+# An agent whose last inbox socket closed takes no new chat at once; the chats they hold wait
+# this much longer (a page reload reconnects well within it) before they go back to the queue.
+RECONNECT_GRACE = dt.timedelta(seconds=20)
+# The customer's line when their chat goes to someone else (the widget shows it translated).
+MOVED_LINE = "Your conversation is being passed to another colleague."
 # Until the team has history, assume a conversation takes this long to pick up.
 DEFAULT_WAIT_SECONDS = 180
 QUEUE_UPDATE_LIMIT = 200
@@ -237,6 +243,10 @@ async def transfer(
                 code="already_assigned",
                 values={"name": agent.display_name},
             )
+    previous = conversation.assignee_id
+    if agent is not None or previous is not None:
+        # Before the note: the colleague who takes it reads the note last.
+        await tell_customer_moved(session, conversation, contact)
     if note:
         await send_as_agent(
             session,
@@ -248,7 +258,6 @@ async def transfer(
             private=True,
             max_chars=max_chars,
         )
-    previous = conversation.assignee_id
     if agent is not None:
         why = because("transferred_to", agent=agent.display_name, name=by.display_name)
         await _assign(session, conversation, agent, None, contact, kind="manual", reason=why)
@@ -271,7 +280,7 @@ async def transfer(
     elif team is not None:
         if previous is not None:
             why = because("transferred", team=team.name, name=by.display_name)
-            await requeue(session, conversation, reason=why)
+            await requeue(session, conversation, reason=why, tell=False)
         conversation.team_id = team.id
         await enqueue(session, conversation, contact, team_id=team.id)
     await capacity_freed(session, conversation.workspace_id, previous)
@@ -331,8 +340,37 @@ async def claim(session: AsyncSession, conversation: Conversation, agent: Agent)
         await publish_queue(session, team)
 
 
-async def requeue(session: AsyncSession, conversation: Conversation, *, reason: Reason) -> None:
-    """Back to the front of its queue (it keeps its place in line)."""
+async def tell_customer_moved(
+    session: AsyncSession, conversation: Conversation, contact: Contact | None = None
+) -> None:
+    """A line in the customer's chat: it went to someone else, so the silence so far (or a
+    new name on the replies) makes sense. Locks the conversation for the message's seq."""
+    await session.flush()
+    await session.refresh(conversation, with_for_update=True)
+    contact = contact or await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    await send_message(
+        session,
+        conversation,
+        contact,
+        sender_type=SenderType.SYSTEM,
+        sender_id=None,
+        sender_name="",
+        body=MOVED_LINE,
+        client_id=None,
+        max_chars=len(MOVED_LINE),
+        kind=MessageKind.ACTIVITY,
+        content={"activity": "moved"},
+    )
+
+
+async def requeue(
+    session: AsyncSession, conversation: Conversation, *, reason: Reason, tell: bool = True
+) -> None:
+    """Back to the front of its queue (it keeps its place in line); the customer is told
+    (unless the caller told them already)."""
+    if tell:
+        await tell_customer_moved(session, conversation)
     previous = conversation.assignee_id
     conversation.assignee_id = None
     conversation.assigned_at = None
@@ -382,6 +420,18 @@ async def set_availability(session: AsyncSession, agent: Agent, availability: Av
     _emit_presence(session, agent)
 
 
+async def agent_disconnected(session: AsyncSession, agent: Agent) -> None:
+    """The agent's last inbox socket closed (the browser or tab was closed): no new chat goes
+    to them from now on, instead of for the heartbeat's grace period. The chats they hold
+    stay theirs for ``RECONNECT_GRACE`` (see ``sweep``); a socket that comes back (a reload)
+    makes them present again (``touch_presence``)."""
+    now = utcnow()
+    if not is_present(agent, now):
+        return
+    agent.presence_seen_at = now - PRESENCE_GRACE
+    _emit_presence(session, agent)
+
+
 async def touch_presence(session: AsyncSession, agent: Agent) -> None:
     """The agent's inbox is alive; coming back from a lapse makes them assignable again."""
     now = utcnow()
@@ -427,7 +477,10 @@ async def sweep(session: AsyncSession, workspace_id: int) -> None:
             )
         members = await repository.agents(await repository.member_ids(team))
         for agent in members:
-            if agent.availability == Availability.ONLINE.value and not is_present(agent, now):
+            # Gone for RECONNECT_GRACE past presence: a reload never loses the chats held.
+            if agent.availability == Availability.ONLINE.value and not is_present(
+                agent, now - RECONNECT_GRACE
+            ):
                 for conversation in await repository.assigned_open(agent.id):
                     if conversation.team_id == team.id:
                         await requeue(
@@ -600,9 +653,7 @@ class OpenNow:
     timezone: str
 
 
-async def open_now(
-    session: AsyncSession, workspace_id: int, team_id: int | None = None
-) -> OpenNow:
+async def open_now(session: AsyncSession, workspace_id: int, team_id: int | None = None) -> OpenNow:
     """By the hours of ``team_id`` (where a conversation waits), else the workspace's."""
     repository = RoutingRepository(session, workspace_id)
     team = await repository.team(team_id) if team_id else await repository.default_team()
