@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
+from sangdam.demo.articles import ARTICLES
 from tests.fixtures.browser import sign_in
 from tests.fixtures.factories import PASSWORD, World, import_demo_faq
 
@@ -79,7 +80,9 @@ async def test_buttons_free_text_and_handoff(browser: Any, world: World, artifac
     await expect(agent.locator("#conversation-list li .preview").first).to_have_text(
         "상담원 연결해 주세요"
     )
-    await expect(agent.locator("#conversation-list")).not_to_contain_text("상담원을 연결해 드릴게요")
+    await expect(agent.locator("#conversation-list")).not_to_contain_text(
+        "상담원을 연결해 드릴게요"
+    )
     for context in (first, second, third, agent_context):
         await context.close()
 
@@ -153,3 +156,60 @@ async def test_the_bot_report_turns_an_unanswered_question_into_a_new_faq(
     await expect(form.locator("select[name=lang]")).to_have_value("ko")
     assert errors == []
     await context.close()
+
+
+async def test_an_article_passage_answers_and_an_agents_answer_teaches_the_bot(
+    browser: Any, world: World, artifacts: Path
+) -> None:
+    """Issue's "done when": a Korean question answered from a help-center article's
+    section; a handed-off question answered by an agent becomes a FAQ entry in one click,
+    and the next customer who asks it gets the bot's answer."""
+    if getattr(world.server, "backend", "sqlite") != "sqlite":
+        pytest.skip("the UI is the same on every backend; one run is enough")
+    login = await import_demo_faq(world)
+    canned = next(a for a in ARTICLES if a.slug == "canned-replies")
+    created = await login.client.post(
+        f"{world.base}/articles", json=canned.model_dump(), headers=login.headers()
+    )
+    assert created.status_code == 201, created.text
+
+    # 1. No FAQ entry covers it; a section of the article does.
+    first, frame = await _widget(browser, world)
+    await frame.locator("#input").fill("저장한 답변을 상담 중에 꺼내 쓰려면요?")
+    await frame.locator("#input").press("Enter")
+    answer = frame.locator(".message.bot .bubble").first
+    await expect(answer).to_contain_text("상담 중에 꺼내 쓰기")
+    await expect(answer).to_contain_text("입력창에 /")
+    link = frame.locator(".message.bot a[href$='/ko/canned-replies']")
+    await expect(link).to_have_count(1)
+    await expect(frame.get_by_role("button", name="네, 해결됐어요")).to_be_visible()
+    await frame.locator("body").screenshot(path=str(artifacts / "widget-bot-article-ko.png"))
+
+    # 2. A question the bot cannot answer goes to a person; the owner answers it and
+    # teaches the bot in one click.
+    question = "비번 까먹었는데 어떡하죠"
+    second, frame2 = await _widget(browser, world)
+    await frame2.locator("#input").fill(question)
+    await frame2.locator("#input").press("Enter")
+    await expect(frame2.locator(".message.bot .bubble").last).to_contain_text(
+        "상담원을 연결해 드릴게요"
+    )
+    context, page, errors = await sign_in(browser, world, world.owner.id)
+    item = page.locator("#conversation-list li", has_text=question)
+    await item.click()
+    reply = "로그인 화면의 비밀번호 찾기에서 가입한 이메일로 재설정 링크를 받으세요."
+    await page.locator("#composer-input").fill(reply)
+    await page.locator("#composer-input").press("Enter")
+    offer = page.locator("#learn-offer")
+    await expect(offer).to_contain_text(question)
+    await offer.get_by_role("button", name="이 답변으로 새 FAQ 만들기").click()
+    await expect(offer).to_contain_text("이제 봇이 이 질문에 답합니다")
+    await page.screenshot(path=str(artifacts / "inbox-learn-offer-ko.png"))
+
+    third, frame3 = await _widget(browser, world)
+    await frame3.locator("#input").fill(question)
+    await frame3.locator("#input").press("Enter")
+    await expect(frame3.locator(".message.bot .bubble").first).to_contain_text("재설정 링크")
+    assert errors == []
+    for each in (first, second, third, context):
+        await each.close()

@@ -8,13 +8,32 @@ from sangdam.auth.dependencies import CurrentAgent, Session
 from sangdam.bot import service
 from sangdam.bot.models import BotFlow
 from sangdam.bot.repository import BotRepository
-from sangdam.bot.schemas import BotOutcomes, BotPath, BotReport, BotStep, FlowIn, FlowOut
+from sangdam.bot.schemas import (
+    BotOutcomes,
+    BotPath,
+    BotReport,
+    BotStep,
+    FlowIn,
+    FlowOut,
+    LearnIn,
+    LearnOffer,
+)
 from sangdam.conversations.service import load
 from sangdam.db import utcnow
 from sangdam.inboxes.repository import InboxRepository
-from sangdam.kit.errors import Forbidden, NotFound, Unauthorized, Unprocessable, responses
+from sangdam.kit.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    responses,
+)
 from sangdam.kit.input import Id
-from sangdam.workspaces.service import require_admin
+from sangdam.knowledge.schemas import FaqOut
+from sangdam.knowledge.service import faq_out
+from sangdam.workspaces.service import ADMIN_ROLES, require_admin
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}",
@@ -85,3 +104,25 @@ async def report(
 ) -> BotReport:
     """Outcomes, the questions the bot could not answer, and answers that did not help."""
     return await service.report(session, context.workspace_id, days)
+
+
+@router.get("/conversations/{conversation_id}/bot-learn", response_model=LearnOffer)
+async def learn_offer(context: CurrentAgent, session: Session, conversation_id: Id) -> LearnOffer:
+    """The question the bot could not answer in this conversation, to offer adding it to
+    the FAQ once an agent has answered it."""
+    await load(session, context.workspace_id, conversation_id)
+    question = await service.unanswered_question(session, context.workspace_id, conversation_id)
+    return LearnOffer(question=question, can_edit_faq=context.role in ADMIN_ROLES)
+
+
+@router.post("/bot/learn", response_model=FaqOut, responses=responses(BadRequest, Conflict))
+async def learn(context: CurrentAgent, session: Session, payload: LearnIn) -> FaqOut:
+    """Add a handed-off conversation's question to an FAQ entry, or make a new entry from
+    the agent's answer; the bot answers it from then on."""
+    require_admin(context.role)
+    conversation, _ = await load(session, context.workspace_id, payload.conversation_id)
+    entry = await service.learn(
+        session, context.workspace_id, conversation, faq_id=payload.faq_id, answer=payload.answer
+    )
+    await session.flush()
+    return faq_out(entry)

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sangdam.kit.input import Input
+from sangdam.kit.input import Id, Input
 from sangdam.kit.input import Text as FreeText
 
 
@@ -116,6 +116,32 @@ class UnansweredQuestion(BaseModel):
     last_at: dt.datetime
 
 
+class UnansweredCluster(BaseModel):
+    """Unanswered questions that ask the same thing in other words (most asked first):
+    one FAQ entry with them as its question and paraphrases would answer them all."""
+
+    questions: list[str]
+    count: int
+
+
+class LearnOffer(BaseModel):
+    """After an agent answers a handed-off conversation: the customer's question the bot
+    could not answer (None when there is none), and whether this agent may edit the FAQ."""
+
+    question: str | None
+    can_edit_faq: bool
+
+
+class LearnIn(Input):
+    """Teach the bot the conversation's unanswered question: add it to the FAQ entry
+    ``faq_id`` as a paraphrase, or make a new entry that answers it with ``answer``."""
+
+    model_config = ConfigDict(extra="forbid")
+    conversation_id: Id
+    faq_id: Id | None = None
+    answer: FreeText | None = Field(default=None, min_length=1, max_length=20000)
+
+
 class FaqFeedback(BaseModel):
     key: str
     question: str
@@ -132,3 +158,4 @@ class BotReport(BaseModel):
     outcomes: BotOutcomes
     unanswered: list[UnansweredQuestion]
     faqs: list[FaqFeedback]
+    clusters: list[UnansweredCluster] = Field(default_factory=list)

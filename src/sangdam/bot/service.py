@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sangdam.bot.matching.clusters import group_questions
 from sangdam.bot.matching.text import normalize
 from sangdam.bot.models import BotEvent, BotEventKind
 from sangdam.bot.repository import BotRepository
@@ -26,17 +27,24 @@ from sangdam.bot.schemas import (
     FaqFeedback,
     FlowDefinition,
     Text,
+    UnansweredCluster,
     UnansweredQuestion,
 )
 from sangdam.contacts.models import Contact
 from sangdam.conversations.models import Conversation, Status
 from sangdam.db import utcnow
 from sangdam.inboxes.models import Inbox
-from sangdam.kit.errors import BadRequest
+from sangdam.kit.errors import BadRequest, Conflict
 from sangdam.kit.markdown import render_markdown
 from sangdam.knowledge.models import FaqEntry
 from sangdam.knowledge.repository import KnowledgeRepository
-from sangdam.knowledge.service import index_cache
+from sangdam.knowledge.service import (
+    PassageAnswer,
+    add_question,
+    answer_from_articles,
+    faq_from_answer,
+    index_cache,
+)
 from sangdam.messages.models import Message, SenderType
 from sangdam.messages.service import emit_conversation_updated, send_message
 from sangdam.reactions.schemas import HandedOff
@@ -215,6 +223,32 @@ class _Turn:
             via=via,
             confidence=confidence,
         )
+        await self.ask_feedback()
+
+    async def answer_passage(self, passage: PassageAnswer, *, help_url: str) -> None:
+        """Answer with a section of a help-center article: its heading, its text and a link."""
+        article = passage.article
+        body = f"**{passage.heading}**\n\n{passage.markdown}"
+        await self.say(
+            body,
+            html=render_markdown(body),
+            article=article.slug,
+            link={
+                "url": f"{help_url}/{article.lang}/{article.slug}",
+                "label": self.text(self.flow.more_label),
+            },
+        )
+        self.record(
+            BotEventKind.ANSWERED,
+            article=article.slug,
+            question=article.title,
+            section=passage.heading,
+            via="article",
+            confidence=round(passage.confidence, 3),
+        )
+        await self.ask_feedback()
+
+    async def ask_feedback(self) -> None:
         await self.say(
             self.text(self.flow.ask_feedback),
             [
@@ -243,14 +277,15 @@ class _Turn:
         await react(self.session, HandedOff(self.conversation, self.contact))
         await routing.enqueue(self.session, self.conversation, self.contact)
 
-
     async def _say_away(self, hours: routing.OpenNow) -> None:
         """Nobody answers live: say so, when people are back, and that the answer comes by
         email; the conversation becomes an offline message (answered by email once the
         customer leaves an address in the widget)."""
         if hours.next_open is not None:
             template = self.text(self.flow.handoff_away)
-            body = template.replace("{when}", opening_text(hours.next_open, hours.timezone, self.lang))
+            body = template.replace(
+                "{when}", opening_text(hours.next_open, hours.timezone, self.lang)
+            )
         else:
             template = body = self.text(self.flow.handoff_away_later)
         next_open = hours.next_open.isoformat() if hours.next_open else None
@@ -324,6 +359,21 @@ async def respond(
             confidence=round(result.confidence, 3),
             help_url=help_url,
         )
+    elif (
+        result.decision in ("suggest", "out_of_scope")
+        and (
+            passage := await answer_from_articles(
+                session,
+                conversation.workspace_id,
+                message.body,
+                lang=turn.lang,
+                faq_similarity=result.similarity,
+            )
+        )
+        is not None
+    ):
+        # No FAQ entry answers it directly, but a section of an article does.
+        await turn.answer_passage(passage, help_url=help_url)
     elif result.decision == "suggest":
         suggested = [entries[key] for key, _ in result.suggestions[:SUGGESTIONS] if key in entries]
         turn.record(
@@ -337,6 +387,18 @@ async def respond(
             BotEventKind.NO_ANSWER, text=message.body, confidence=round(result.confidence, 3)
         )
         await turn.hand_off("out_of_scope")
+
+
+async def hand_off(
+    session: AsyncSession, conversation: Conversation, contact: Contact, *, reason: str
+) -> None:
+    """Hand a bot conversation to people now, in the bot's voice (off hours: when people are
+    back and that the answer comes by email)."""
+    workspace = await session.get(Workspace, conversation.workspace_id)
+    assert workspace is not None
+    flow = await flow_for(session, conversation.workspace_id, conversation.inbox_id)
+    turn = _Turn(session, conversation, contact, flow.definition, bot_name=workspace.name)
+    await turn.hand_off(reason)
 
 
 async def _press(turn: _Turn, knowledge: KnowledgeRepository, button: str, help_url: str) -> None:
@@ -412,6 +474,9 @@ async def report(session: AsyncSession, workspace_id: int, days: int) -> BotRepo
             )
         elif event.kind == BotEventKind.ANSWERED:
             faq = str(event.data.get("faq") or "")
+            if not faq:  # a passage of an article, not an FAQ entry
+                last_answer.pop(event.conversation_id, None)
+                continue
             last_answer[event.conversation_id] = faq
             row = feedback.setdefault(
                 faq,
@@ -430,9 +495,77 @@ async def report(session: AsyncSession, workspace_id: int, days: int) -> BotRepo
                 row.helpful += 1
             else:
                 row.not_helpful += 1
+    questions = sorted(unanswered.values(), key=lambda q: (-q.count, q.text))
     return BotReport(
         days=days,
         outcomes=await outcomes(session, workspace_id, days),
-        unanswered=sorted(unanswered.values(), key=lambda q: (-q.count, q.text))[:20],
+        unanswered=questions[:20],
         faqs=sorted(feedback.values(), key=lambda f: (-f.not_helpful, -f.answered, f.key))[:20],
+        clusters=await _clusters(questions[:CLUSTERED_QUESTIONS]),
+    )
+
+
+# The report groups at most this many of the most asked unanswered questions.
+CLUSTERED_QUESTIONS = 200
+
+
+async def _clusters(questions: list[UnansweredQuestion]) -> list[UnansweredCluster]:
+    """Unanswered questions that ask the same thing in other words, biggest group first
+    (groups of two or more distinct wordings)."""
+    if len(questions) < 2:
+        return []
+    groups = await asyncio.to_thread(group_questions, [q.text for q in questions])
+    clusters = [
+        UnansweredCluster(
+            questions=[questions[i].text for i in group],
+            count=sum(questions[i].count for i in group),
+        )
+        for group in groups
+        if len(group) > 1
+    ]
+    return sorted(clusters, key=lambda c: (-c.count, c.questions[0]))[:20]
+
+
+# ---- the bot learns from the team --------------------------------------------------
+
+
+async def unanswered_question(
+    session: AsyncSession, workspace_id: int, conversation_id: int
+) -> str | None:
+    """The customer's last question to the bot in this conversation, unless the bot
+    answered it (an answer the customer said did not help counts as unanswered)."""
+    question: str | None = None
+    answered = False
+    for step in await BotRepository(session, workspace_id).path(conversation_id):
+        if step.kind == BotEventKind.QUESTION:
+            question, answered = str(step.data.get("text") or "").strip() or None, False
+        elif step.kind == BotEventKind.ANSWERED:
+            answered = True
+        elif step.kind == BotEventKind.NOT_HELPFUL:
+            answered = False
+    return None if answered else question
+
+
+async def learn(
+    session: AsyncSession,
+    workspace_id: int,
+    conversation: Conversation,
+    *,
+    faq_id: int | None,
+    answer: str | None,
+) -> FaqEntry:
+    """Teach the bot the conversation's unanswered question: a paraphrase of the FAQ entry
+    ``faq_id``, or a new entry answering it with ``answer`` (what the agent replied)."""
+    question = await unanswered_question(session, workspace_id, conversation.id)
+    if question is None:
+        raise Conflict(
+            "This conversation has no question the bot could not answer, so there is "
+            "nothing to add to the FAQ."
+        )
+    if faq_id is not None:
+        return await add_question(session, workspace_id, faq_id, question)
+    if answer is None:
+        raise BadRequest("Choose an FAQ entry for the question, or give the answer for a new one.")
+    return await faq_from_answer(
+        session, workspace_id, [question], answer, category=conversation.category
     )

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sangdam.bot.matching import FaqEntry as MatchEntry
 from sangdam.bot.matching import FaqIndex, remember_embeddings
 from sangdam.bot.matching.lexical import CharNgramIndex
+from sangdam.bot.matching.passages import MIN_LEAD_OVER_FAQ, passage_entries
+from sangdam.bot.matching.text import detect_lang, normalize
 from sangdam.db import Database, utcnow
 from sangdam.kit.errors import BadRequest, Conflict, PayloadTooLarge
 from sangdam.kit.markdown import as_message_text, plain_text, render_markdown
@@ -32,6 +34,7 @@ from sangdam.knowledge.schemas import (
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ENTRIES = 5000
+MAX_PARAPHRASES = 100  # as FaqIn allows
 EXPORT_KEYS = ("id", "category", "question", "paraphrases", "answer", "lang")
 
 
@@ -533,3 +536,153 @@ async def search(
         )
     hits.sort(key=lambda hit: hit.score, reverse=True)
     return SearchResult(query=query, hits=hits[:limit])
+
+
+# ---- answers from articles: the best passage when no FAQ entry answers ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class PassageAnswer:
+    """A section of a published article that answers a customer's message."""
+
+    article: ArticleRef
+    heading: str
+    markdown: str
+    confidence: float
+
+
+@dataclass
+class _PassageIndex:
+    fingerprint: tuple[Any, ...]
+    index: FaqIndex | None
+    articles: dict[int, ArticleRef]
+
+
+class PassageIndexCache:
+    """Per process: the workspace's published articles cut into sections and indexed
+    with the bot's matcher (so a passage answers with the same calibrated confidence,
+    margin rule and refusal as an FAQ entry). Rebuilt when the articles change."""
+
+    def __init__(self, max_workspaces: int = 256) -> None:
+        self._cache: OrderedDict[int, _PassageIndex] = OrderedDict()
+        self._max_workspaces = max_workspaces
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def get(self, session: AsyncSession, workspace_id: int) -> _PassageIndex:
+        repository = KnowledgeRepository(session, workspace_id)
+        fingerprint = await repository.published_articles_fingerprint()
+        cached = self._cache.get(workspace_id)
+        if cached is None or cached.fingerprint != fingerprint:
+            async with self._locks.setdefault(workspace_id, asyncio.Lock()):
+                cached = self._cache.get(workspace_id)
+                if cached is None or cached.fingerprint != fingerprint:
+                    rows = await repository.articles(published_only=True)
+                    entries = [
+                        entry
+                        for a in rows
+                        for entry in passage_entries(a.id, a.title, a.body, a.lang)
+                    ]
+                    index = await asyncio.to_thread(FaqIndex, entries, top_k=3) if entries else None
+                    cached = _PassageIndex(
+                        fingerprint, index, {a.id: ArticleRef.of(a) for a in rows}
+                    )
+                    self._cache[workspace_id] = cached
+        self._cache.move_to_end(workspace_id)
+        while len(self._cache) > self._max_workspaces:
+            self._cache.popitem(last=False)
+        return cached
+
+
+passage_index_cache = PassageIndexCache()
+
+
+async def answer_from_articles(
+    session: AsyncSession,
+    workspace_id: int,
+    text: str,
+    *,
+    lang: str,
+    faq_similarity: float | None = None,
+) -> PassageAnswer | None:
+    """The passage of a published ``lang`` article that answers ``text`` directly, or None
+    (no article, the matcher unsure, the best passage in another language, or the message
+    not clearly closer to the passage than to the best FAQ entry, ``faq_similarity``)."""
+    cached = await passage_index_cache.get(session, workspace_id)
+    if cached.index is None or not text.strip():
+        return None
+    result = await asyncio.to_thread(cached.index.match, text)
+    if result.decision != "answer" or result.best is None:
+        return None
+    if (
+        faq_similarity is not None
+        and result.similarity is not None
+        and result.similarity < faq_similarity + MIN_LEAD_OVER_FAQ
+    ):
+        return None
+    article = cached.articles.get(int(result.best.split("#")[0]))
+    entry = cached.index.entries[result.best]
+    if article is None or article.lang != lang:
+        return None
+    return PassageAnswer(article, entry.question, entry.answer, result.confidence)
+
+
+# ---- the bot learns from the team ----------------------------------------------------
+
+LEARNED_KEY_PREFIX = "learned"
+
+
+async def add_question(
+    session: AsyncSession, workspace_id: int, faq_id: int, question: str
+) -> FaqEntry:
+    """Add a customer's wording to an entry's paraphrases (nothing when it has it already:
+    the same words, spacing and punctuation aside)."""
+    repository = KnowledgeRepository(session, workspace_id)
+    row = await repository.faq(faq_id)
+    question = question.strip()
+    paraphrases = list(row.paraphrases or [])
+    if normalize(question) in {normalize(text) for text in [row.question, *paraphrases]}:
+        return row
+    if len(paraphrases) >= MAX_PARAPHRASES:
+        raise BadRequest(
+            "The entry has {limit} paraphrases already; remove one before adding another.",
+            values={"limit": MAX_PARAPHRASES},
+        )
+    row.paraphrases = [*paraphrases, question]
+    row.updated_at = utcnow()
+    await repository.bump_version()
+    return row
+
+
+async def faq_from_answer(
+    session: AsyncSession,
+    workspace_id: int,
+    questions: list[str],
+    answer: str,
+    *,
+    category: str | None,
+) -> FaqEntry:
+    """A new entry answering ``questions`` (the first is its question, the others its
+    paraphrases) with ``answer``; its id is ``learned-<n>``."""
+    repository = KnowledgeRepository(session, workspace_id)
+    number = 1
+    while await repository.faq_by_key(f"{LEARNED_KEY_PREFIX}-{number}") is not None:
+        number += 1
+    lang = detect_lang(questions[0])
+    try:
+        entry = FaqIn.model_validate(
+            {
+                "id": f"{LEARNED_KEY_PREFIX}-{number}",
+                "category": (category or "").strip() or ("일반" if lang == "ko" else "General"),
+                "question": questions[0],
+                "paraphrases": questions[1 : MAX_PARAPHRASES + 1],
+                "answer": answer,
+                "lang": lang,
+            }
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise BadRequest(
+            "The new entry's {field} is not valid: {problem}.",
+            values={"field": ".".join(str(p) for p in problem["loc"]), "problem": problem["msg"]},
+        ) from None
+    return await create_faq(session, workspace_id, entry)

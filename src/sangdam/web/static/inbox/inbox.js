@@ -205,6 +205,7 @@ function renderMessages() {
 async function openConversation(id) {
   state.current = id;
   closeTransfer();
+  $("learn-offer")?.remove();
   history.replaceState(null, "", `/inbox/${boot.workspaceId}?c=${id}`);
   $("thread-placeholder").hidden = true;
   $("thread").hidden = false;
@@ -366,6 +367,8 @@ async function searchKnowledge() {
       el("small", { class: "muted", text: ` ${hit.kind === "faq" ? "FAQ" : t("Article")}${hit.category ? ` · ${hit.category}` : ""}` }),
       el("div", { class: "hit-text", text: hit.text.slice(0, 200) }));
     item.addEventListener("click", () => {
+      // Remembered so that, once sent, the customer's question can join this FAQ entry.
+      if (hit.kind === "faq") state.usedFaq = { conversationId: state.current, id: hit.id, title: hit.title };
       // One step: the answer goes into the reply box, ready to send.
       const input = $("composer-input");
       input.value = input.value ? `${input.value}\n${hit.text}` : hit.text;
@@ -441,6 +444,7 @@ async function deliver(item) {
     });
     state.pending = state.pending.filter((p) => p !== item);
     messagesOf(message.conversation_id).set(message.seq, message);
+    if (!item.private) offerLearning(item).catch(() => {});
   } catch (error) {
     if (error.status && error.status < 500 && error.status !== 409) {
       item.error = error.message;
@@ -467,6 +471,35 @@ function submitReply(text) {
   input.value = "";
   renderMessages();
   deliver(item);
+}
+
+// ---- the bot learns from the team ---------------------------------------------------
+// After an agent answers a question the bot could not, one click adds that question to the
+// FAQ entry the agent answered from, or makes a new entry of the agent's answer.
+
+async function offerLearning(item) {
+  const offer = await api(`conversations/${item.conversationId}/bot-learn`);
+  $("learn-offer")?.remove();
+  if (!offer.question || !offer.can_edit_faq || state.current !== item.conversationId) return;
+  const used = state.usedFaq && state.usedFaq.conversationId === item.conversationId ? state.usedFaq : null;
+  const bar = el("div", { id: "learn-offer", class: "learn-offer", role: "status" },
+    el("span", { text: t("Teach the bot “{question}”:").replace("{question}", offer.question) }));
+  const teach = async (body, done) => {
+    try {
+      const entry = await api("bot/learn", { method: "POST", body: { conversation_id: item.conversationId, ...body } });
+      bar.replaceChildren(el("span", { text: done.replace("{faq}", entry.question) }));
+      if (used) state.usedFaq = null;
+    } catch (error) { bar.append(el("span", { class: "error", text: error.message })); }
+  };
+  if (used) {
+    const add = el("button", { type: "button", class: "secondary", text: t("Add to the FAQ “{faq}”").replace("{faq}", used.title) });
+    add.addEventListener("click", () => teach({ faq_id: used.id }, t("Added to “{faq}”: the bot answers this question now.")));
+    bar.append(add);
+  }
+  const create = el("button", { type: "button", class: "secondary", text: t("New FAQ from this answer") });
+  create.addEventListener("click", () => teach({ answer: item.body }, t("New FAQ entry “{faq}”: the bot answers this question now.")));
+  bar.append(create);
+  $("composer").before(bar);
 }
 
 function showComposerError(message) {

@@ -17,6 +17,16 @@ async function loadReport() {
       el("td", { text: new Date(question.last_at).toLocaleString(boot.locale) }), el("td", {}, add));
   }));
   $("unanswered-empty").hidden = report.unanswered.length > 0;
+  // Questions that ask the same thing: one entry with them all as its wordings.
+  $("cluster-rows").replaceChildren(...report.clusters.map((cluster) => {
+    const [question, ...paraphrases] = cluster.questions;
+    const lang = /[\uac00-\ud7a3]/.test(question) ? "ko" : "en";
+    const params = new URLSearchParams({ question, lang, paraphrases: paraphrases.join("\n") });
+    const add = el("a", { href: `${faqPage}?${params}`, text: t("One FAQ entry for these") });
+    return el("tr", {}, el("td", {}, el("ul", { class: "cluster" }, ...cluster.questions.map((text) => el("li", { text })))),
+      el("td", { text: String(cluster.count) }), el("td", {}, add));
+  }));
+  $("clusters").hidden = report.clusters.length === 0;
   $("feedback-rows").replaceChildren(...report.faqs.map((faq) => {
     const edit = el("a", { href: `${faqPage}?${new URLSearchParams({ edit: faq.key })}`, text: t("Edit"), ariaLabel: `${t("Edit")} ${faq.key}` });
     return el("tr", {}, el("td", { text: faq.key }), el("td", { text: faq.question }),

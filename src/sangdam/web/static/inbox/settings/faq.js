@@ -75,6 +75,8 @@ function prefill() {
     editFaq(null);
     const form = $("faq-form");
     form.question.value = query.get("question");
+    // A group of unanswered questions from the bot report: the others are paraphrases.
+    if (query.has("paraphrases")) form.paraphrases.value = query.get("paraphrases");
     form.lang.value = query.get("lang") === "en" ? "en" : "ko";
   }
 }
