@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,11 @@ from sangdam.members.api import public_router as invitations_router
 from sangdam.members.api import router as members_router
 from sangdam.messages.api import router as messages_router
 from sangdam.notifications import service as notifications
+from sangdam.ops.api import RequestLog
+from sangdam.ops.api import router as ops_router
 from sangdam.realtime.api import router as realtime_router
 from sangdam.realtime.service import Realtime
+from sangdam.reports.api import router as reports_router
 from sangdam.routing.api import router as routing_router
 from sangdam.routing.tasks import run_sweeper
 from sangdam.tags.api import router as tags_router
@@ -74,6 +78,9 @@ class Sangdam:
         # Limits on what the public can do (widget, help-center search, inbound email).
         self.limits = PublicLimits(RateLimiter(settings.redis_url), settings)
         self.smtp: asyncio.Server | None = None
+        # Set on SIGTERM (``drain``): /readyz says 503 and sockets are asked to go.
+        self.draining = False
+        self._jobs_stopping = asyncio.Event()
 
     async def start(self) -> None:
         await self.realtime.start()
@@ -84,7 +91,8 @@ class Sangdam:
         notifications.register(self.settings)
         automation_tasks.register(self.settings)
         self._worker = asyncio.create_task(
-            run_worker(self.db, self.settings.outbound.job_poll_seconds), name="sangdam-jobs"
+            run_worker(self.db, self.settings.outbound.job_poll_seconds, self._jobs_stopping),
+            name="sangdam-jobs",
         )
         self._purger = asyncio.create_task(
             run_purger(self.db, self.settings.contacts.event_retention_days),
@@ -93,10 +101,37 @@ class Sangdam:
         if self.settings.email.listen:
             self.smtp = await email_tasks.start_listener(self.db, self.settings, self.limits)
 
+    async def drain(self) -> None:
+        """The first half of a graceful shutdown (SIGTERM), once the node stopped accepting:
+        /readyz answers 503, the job worker takes no new job, and every socket is closed
+        with 1012 after its frame under way is answered, so clients resume on another node.
+        Requests under way finish afterwards (uvicorn), then ``stop`` runs."""
+        if self.draining:
+            return
+        self.draining = True
+        self._jobs_stopping.set()
+        started = time.monotonic()
+        count = await self.realtime.hub.drain(self.settings.server.shutdown_seconds)
+        log.info(
+            "shutting down: %d sockets asked to reconnect elsewhere, %d still open",
+            count,
+            self.realtime.hub.connection_count,
+            extra={"drain_seconds": round(time.monotonic() - started, 2)},
+        )
+
     async def stop(self) -> None:
+        self.draining = True
+        self._jobs_stopping.set()
         if self.smtp is not None:
             self.smtp.close()
             await self.smtp.wait_closed()
+        # The job under way finishes (it would otherwise run again once its lock expired).
+        try:
+            await asyncio.wait_for(
+                asyncio.shield(self._worker), self.settings.server.shutdown_seconds
+            )
+        except TimeoutError:
+            log.warning("a background job did not finish in time; it will run again later")
         for task in (self._sweeper, self._worker, self._purger):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -118,6 +153,17 @@ def _validation_message(
         problems.append(f"{where}: {problem}")
     # A key of the body may carry a character that cannot be sent back as UTF-8.
     return clean_text(said("The request is not valid:") + " " + "; ".join(problems) + ".")
+
+
+def _constraint(exc: IntegrityError) -> str:
+    orig = exc.orig
+    name = getattr(orig, "constraint_name", None) or getattr(
+        getattr(orig, "__cause__", None), "constraint_name", None
+    )
+    if name:
+        return str(name)
+    # SQLite says "UNIQUE constraint failed: table.column": names, no values.
+    return str(orig).split("\n", 1)[0] if "constraint failed" in str(orig) else type(orig).__name__
 
 
 def _allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
@@ -201,7 +247,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(IntegrityError)
     async def _conflict(request: Request, exc: IntegrityError) -> JSONResponse:
-        log.info("integrity conflict: %s", exc.orig)
+        # The constraint's name, not the driver's text: that quotes the key's values.
+        log.info("integrity conflict: %s", _constraint(exc))
         said = error_translator(request.headers.get("accept-language"))
         return JSONResponse(
             {
@@ -230,9 +277,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         automation_router,
         csat_router,
         csat_widget_router,
+        reports_router,
         help_router,
         widget_router,
         realtime_router,
+        ops_router,
         pages_router,
     ):
         app.include_router(router)
@@ -248,4 +297,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
+    # Outermost: one log line and one count per request and socket, with its id.
+    app.add_middleware(RequestLog)
     return app
