@@ -118,6 +118,9 @@ async def test_a_rating_given_in_the_widget_reaches_the_agent(
     rated_agent = owner.locator("#agents-rows tr", has_text=world.agent.display_name)
     await expect(rated_agent.locator("td").last).to_have_text("100%")
     await owner.screenshot(path=str(artifacts / f"reports-rating-{lang}.png"), full_page=True)
+    # Behind the heatmap's one busy hour: this conversation.
+    await owner.locator("#heatmap td[tabindex]").click()
+    await expect(owner.locator("#drill-list li")).to_contain_text("환불 문의드려요")
     assert errors == [] and owner_errors == []
     await visitor_context.close()
     await agent_context.close()
