@@ -256,6 +256,12 @@ async def test_breakdowns_with_the_previous_period(world: World) -> None:
         f"reports/conversations?{RANGE}&dimension=entry_page&value=https://shop.example.com/pricing",
     )
     assert [c["id"] for c in page["conversations"]] == [ids["B"], ids["A"]]
+    wildcard = await _get(
+        world,
+        login,
+        f"reports/conversations?{RANGE}&dimension=entry_page&value=https://shop.example.com/pr%25",
+    )
+    assert wildcard["conversations"] == []
 
     funnel = await _get(world, login, f"reports/bot-funnel?{RANGE}")
     assert funnel["steps"] == {

@@ -358,7 +358,10 @@ def dimension_filter(dimension: str, value: str | None) -> ColumnElement[bool]:
             missing: ColumnElement[bool] = url.is_(None)
             return missing
         page: ColumnElement[bool] = (
-            (url == value) | url.startswith(f"{value}?") | url.startswith(f"{value}#")
+            # autoescape: a "%" or "_" in the page is itself, not a LIKE wildcard.
+            (url == value)
+            | url.startswith(f"{value}?", autoescape=True)
+            | url.startswith(f"{value}#", autoescape=True)
         )
         return page
     if dimension == "tag":
