@@ -24,6 +24,9 @@ TEXTS = {
         "quick": "몇 분",
         "save": "저장",
         "saved": "답변은 night-owl@example.com(으)로 보내드릴게요.",
+        "nine": "오전 9시",
+        "own": "고객님 시간으로",
+        "seven_pm": "오후 7시",
     },
     "en": {
         "open": "Send us a message",
@@ -34,14 +37,19 @@ TEXTS = {
         "quick": "few minutes",
         "save": "Save",
         "saved": "We'll send our answer to night-owl@example.com.",
+        "nine": "9 AM",
+        "own": "your time",
+        "seven_pm": "7 PM",
     },
 }
 
 
-async def _widget(browser: Any, world: World, lang: str) -> tuple[Any, Any, Any]:
+async def _widget(
+    browser: Any, world: World, lang: str, timezone: str = "Asia/Seoul"
+) -> tuple[Any, Any, Any]:
     context = await browser.new_context(
         locale="ko-KR" if lang == "ko" else "en-US",
-        timezone_id="Asia/Seoul",
+        timezone_id=timezone,
         viewport={"width": 1440, "height": 900},
     )
     page = await context.new_page()
@@ -65,8 +73,16 @@ async def test_closed_widget_keeps_asking_for_an_address(
 
     # The header says the team is away and when it is back: no "few minutes".
     await expect(frame.locator("#subtitle")).to_contain_text(texts["away"])
-    await expect(frame.locator("#subtitle")).to_contain_text("9:00")
+    await expect(frame.locator("#subtitle")).to_contain_text(texts["nine"])
     await expect(frame.locator(".panel")).not_to_contain_text(texts["quick"])
+
+    # In Seoul nothing more is needed; a customer abroad also reads it in their own time.
+    await expect(frame.locator("#subtitle")).not_to_contain_text(texts["own"])
+    abroad, _abroad_page, abroad_frame = await _widget(browser, world, lang, "America/New_York")
+    await expect(abroad_frame.locator("#subtitle")).to_contain_text(texts["nine"])
+    await expect(abroad_frame.locator("#subtitle")).to_contain_text(texts["own"])
+    await expect(abroad_frame.locator("#subtitle")).to_contain_text(texts["seven_pm"])
+    await abroad.close()
 
     # A topic first, then a person: the bot says when people are back and that the answer
     # comes by email, and the address field is still offered.
@@ -77,7 +93,7 @@ async def test_closed_widget_keeps_asking_for_an_address(
     said = frame.locator(".message.bot .bubble").last
     await expect(said).to_contain_text(texts["away"])
     await expect(said).to_contain_text(texts["by_email"])
-    await expect(said).to_contain_text("9:00")
+    await expect(said).to_contain_text(texts["nine"])
     await expect(frame.locator("#email-field")).to_be_visible()
     await expect(frame.locator(".panel")).not_to_contain_text(texts["quick"])
     await page.screenshot(path=str(artifacts / f"widget-offline-handoff-{lang}.png"))

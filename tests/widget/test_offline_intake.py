@@ -60,6 +60,8 @@ async def test_handoff_while_closed_says_when_and_asks_for_an_address(world: Wor
     config = (await visitor.client.post("/api/widget/v1/session", json={})).json()["config"]
     assert config["hours"]["open"] is False
     assert dt.datetime.fromisoformat(config["hours"]["next_open"]) == opening
+    # The team's zone, so the widget says when in the team's time and the customer's.
+    assert config["hours"]["timezone"] == "Asia/Seoul"
     assert "몇 분" in config["greeting"]["ko"] and "몇 분" not in config["away_greeting"]["ko"]
     assert "minutes" not in config["away_greeting"]["en"]
 

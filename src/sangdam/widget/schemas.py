@@ -27,7 +27,8 @@ class WidgetConfig(BaseModel):
     # Per language: the bot's greeting and topic buttons, or null when the bot is off.
     bot: dict[str, dict[str, Any] | None]
     help_url: str | None
-    # {"open": bool, "next_open": ISO time or null}: outside hours the widget takes a message.
+    # {"open": bool, "next_open": ISO time or null, "timezone": the team's IANA zone}:
+    # outside hours the widget takes a message and says when people are back.
     hours: dict[str, Any]
     # How an ended chat asks for a rating (scale "off": it doesn't).
     rating: CsatSettingsOut | None = None

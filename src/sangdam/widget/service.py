@@ -136,10 +136,18 @@ async def _closed_until(session: AsyncSession, workspace_id: int) -> str | bool 
 
 
 async def business_hours(session: AsyncSession, workspace_id: int) -> dict[str, Any]:
-    closed_until = await _closed_until(session, workspace_id)
+    hours = await routing.open_now(session, workspace_id)
+    if hours.timezone == "UTC":
+        # No hours set: the workspace's own zone is still where its people are.
+        workspace = await session.get(Workspace, workspace_id)
+        zone = workspace.timezone if workspace is not None else "UTC"
+    else:
+        zone = hours.timezone
     return {
-        "open": closed_until is False,
-        "next_open": None if closed_until is False else closed_until,
+        "open": hours.open,
+        "next_open": None if hours.open or hours.next_open is None else hours.next_open.isoformat(),
+        # The team's zone: the widget says when people are back in it (and in the customer's).
+        "timezone": zone,
     }
 
 
@@ -152,9 +160,7 @@ async def leave_email(
     conversation = await own_conversation(session, contact, conversation_id, for_update=True)
     address = email.strip().lower()
     if not mailable(address):
-        raise BadRequest(
-            "Enter an email address such as name@example.com.", code="invalid_email"
-        )
+        raise BadRequest("Enter an email address such as name@example.com.", code="invalid_email")
     contact.email = address
     origin = dict(conversation.origin or {})
     if origin.get("offline") or await _closed_until(session, contact.workspace_id) is not False:

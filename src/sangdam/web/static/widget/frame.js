@@ -141,6 +141,14 @@ function addMessage(message) {
     toParent({ type: "unread", count: state.unread });
   }
   if (state.current === message.conversation_id) { renderMessages(); markRead(); }
+  // The bot just said nobody is working (hours may have closed since the page loaded):
+  // the header stops promising a quick answer.
+  if (isNew && message.content && message.content.away && state.config && state.config.hours.open) {
+    state.config.hours = { ...state.config.hours, open: false, next_open: message.content.away.next_open || null };
+    renderSubtitle();
+    renderEmailField();
+    renderQueue();
+  }
 }
 
 function renderHome() {
@@ -325,6 +333,8 @@ async function sendRating() {
 // Lines the system adds (the chat ended), in the customer's language.
 const ACTIVITY_TEXTS = {
   resolved: () => t("This conversation has ended."),
+  // The chat went to someone else (no answer in time, the agent left, a transfer).
+  moved: () => t("Your conversation is being passed to another colleague."),
   rated: (content) => t("You rated this conversation {rating}.").replace("{rating}", scoreText(content.score, content.scale)),
 };
 
@@ -355,8 +365,48 @@ async function openConversation(id) {
   $("input").focus();
 }
 
+// "2026-12-03" for the day ``date`` falls on in ``zone``.
+function dayIn(date, zone) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+}
+
+// "내일 오전 9시", "12월 7일 (월) 오전 9:30", "tomorrow 9 AM": when ``date`` is in ``zone``.
+function openingIn(date, zone) {
+  const minute = Number(new Intl.DateTimeFormat("en-US", { timeZone: zone, minute: "numeric" }).format(date));
+  const time = new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "numeric", ...(minute ? { minute: "2-digit" } : {}) }).format(date);
+  const days = Math.round((Date.parse(dayIn(date, zone)) - Date.parse(dayIn(new Date(), zone))) / 86400000);
+  if (days === 0) return `${t("today")} ${time}`;
+  if (days === 1) return `${t("tomorrow")} ${time}`;
+  const day = new Intl.DateTimeFormat(locale, { timeZone: zone, weekday: "short", month: "short", day: "numeric" }).format(date);
+  return `${day} ${time}`;
+}
+
+function zoneName(date, zone) {
+  const parts = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: "long" }).formatToParts(date);
+  const part = parts.find((p) => p.type === "timeZoneName");
+  return part ? part.value : zone;
+}
+
+// When the team is back: in the team's time zone (its "9 AM" is what the business hours
+// say), and in the customer's own as well when that reads differently.
 function formatOpening(iso) {
-  return new Intl.DateTimeFormat(locale, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }).format(new Date(iso));
+  const date = new Date(iso);
+  const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const team = (state.config && state.config.hours && state.config.hours.timezone) || own;
+  const theirs = openingIn(date, team);
+  let mine = theirs;
+  try { mine = openingIn(date, own); } catch (error) { return theirs; }
+  if (mine === theirs) return theirs;
+  return t("{when} ({zone}; {own} your time)")
+    .replace("{when}", theirs).replace("{zone}", zoneName(date, team)).replace("{own}", mine);
+}
+
+// The header's promise: "usually within minutes" only while people are working.
+function renderSubtitle() {
+  const hours = state.config ? state.config.hours : { open: true };
+  const when = !hours.open && hours.next_open ? formatOpening(hours.next_open) : "";
+  $("subtitle").textContent = hours.open ? t("We usually reply in a few minutes")
+    : when ? t("We're away · back {when}").replace("{when}", when) : t("We're away · we'll answer by email");
 }
 
 // While the team is away, the customer can always leave an address for the answer, until
@@ -695,8 +745,7 @@ async function main() {
   // The visitor may have opened a new chat before the session loaded: show the bot's buttons now.
   if (state.current === "new") renderMessages();
   $("title").textContent = session.config.workspace_name;
-  $("subtitle").textContent = !closed ? t("We usually reply in a few minutes")
-    : when ? t("We're away · back {when}").replace("{when}", when) : t("We're away · we'll answer by email");
+  renderSubtitle();
   const greeting = closed ? session.config.away_greeting : session.config.greeting;
   $("greeting").textContent = greeting[locale] || greeting.en;
   // Closed: the notice above says it all; the greeting opens a new chat instead.
