@@ -27,7 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from sangdam.bot.matching import HUMAN_LABEL, FaqIndex, iter_jsonl, load_faq_jsonl
-from sangdam.bot.matching.passages import MIN_LEAD_OVER_FAQ, passage_entries
+from sangdam.bot.matching.passages import (
+    MIN_LEAD_OVER_FAQ,
+    article_of,
+    best_passage,
+    passage_entries,
+)
 from sangdam.bot.matching.text import detect_lang
 from sangdam.demo.articles import ARTICLES, FAQ_ARTICLES
 
@@ -63,14 +68,13 @@ def main() -> None:
             if result.decision == "answer":
                 answer = result.best
             elif result.decision in ("suggest", "out_of_scope"):
-                found = passages.match(text)
-                article = int(str(found.best).split("#")[0]) if found.best else -1
-                closer = (
-                    found.similarity is None
-                    or result.similarity is None
+                found = best_passage(passages, text)
+                article = article_of(found.id) if found else -1
+                closer = found is not None and (
+                    result.similarity is None
                     or found.similarity >= result.similarity + MIN_LEAD_OVER_FAQ
                 )
-                if found.decision == "answer" and closer and langs[article] == detect_lang(text):
+                if closer and langs[article] == detect_lang(text):
                     answer = f"article:{slugs[article]}"
                     counts["passages"] += 1
             latencies.append((time.perf_counter() - start) * 1000)

@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sangdam.bot.matching import FaqEntry as MatchEntry
 from sangdam.bot.matching import FaqIndex, remember_embeddings
 from sangdam.bot.matching.lexical import CharNgramIndex
-from sangdam.bot.matching.passages import MIN_LEAD_OVER_FAQ, passage_entries
+from sangdam.bot.matching.passages import (
+    MIN_LEAD_OVER_FAQ,
+    article_of,
+    best_passage,
+    passage_entries,
+)
 from sangdam.bot.matching.text import detect_lang, normalize
 from sangdam.db import Database, utcnow
 from sangdam.kit.errors import BadRequest, Conflict, PayloadTooLarge
@@ -610,20 +615,16 @@ async def answer_from_articles(
     cached = await passage_index_cache.get(session, workspace_id)
     if cached.index is None or not text.strip():
         return None
-    result = await asyncio.to_thread(cached.index.match, text)
-    if result.decision != "answer" or result.best is None:
+    found = await asyncio.to_thread(best_passage, cached.index, text)
+    if found is None:
         return None
-    if (
-        faq_similarity is not None
-        and result.similarity is not None
-        and result.similarity < faq_similarity + MIN_LEAD_OVER_FAQ
-    ):
+    if faq_similarity is not None and found.similarity < faq_similarity + MIN_LEAD_OVER_FAQ:
         return None
-    article = cached.articles.get(int(result.best.split("#")[0]))
-    entry = cached.index.entries[result.best]
+    article = cached.articles.get(article_of(found.id))
+    entry = cached.index.entries[found.id]
     if article is None or article.lang != lang:
         return None
-    return PassageAnswer(article, entry.question, entry.answer, result.confidence)
+    return PassageAnswer(article, entry.question, entry.answer, found.confidence)
 
 
 # ---- the bot learns from the team ----------------------------------------------------

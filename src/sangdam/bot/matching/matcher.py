@@ -153,9 +153,11 @@ class Scores:
     probabilities: NDArray[np.float32]
     dense_sim: float
     lexical_sim: float
-    # Centroid scoring only: the best entry's score and its lead over the second.
+    # Centroid scoring only: the best entry's score and its lead over the second, and
+    # every entry's score (in the order of ``FaqIndex.ids``).
     top_sim: float | None = None
     margin: float | None = None
+    similarities: NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +313,7 @@ class FaqIndex:
             second = float(sims[order[1]]) if len(order) > 1 else 0.0
             probs = np.exp(log_softmax((self.centroid_scale * sims).astype(np.float32)))
             dense_sim = float((used[0].examples @ q).max())
-            return Scores(probs, dense_sim, float(lexical.max()), top, top - second)
+            return Scores(probs, dense_sim, float(lexical.max()), top, top - second, sims)
         fused = self.lexical_only_scale * lexical
         if used:
             log_probs = []
