@@ -463,6 +463,20 @@ class MonitorRepository(WorkspaceRepository):
         )
         return [(conversation, name) for conversation, name in await self.session.execute(stmt)]
 
+    async def loads(self) -> dict[int, int]:
+        """Open conversations per assignee (routing's load). Grouped by ``assignee_id + 0``,
+        not the column: SQLite would otherwise walk the assignee index over every assigned
+        conversation ever to save a sort, instead of reading the open ones by status (the
+        inbox index): 187 → 1 ms at 200,000 conversations."""
+        c = Conversation
+        assignee = (c.assignee_id + 0).label("assignee")
+        stmt = self.scoped(
+            select(assignee, func.count()).where(c.status == OPEN).group_by(assignee), c
+        )
+        return {
+            int(agent): int(n) for agent, n in await self.session.execute(stmt) if agent is not None
+        }
+
     async def agents(self) -> list[Agent]:
         stmt = (
             self.select(Agent)

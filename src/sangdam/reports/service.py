@@ -432,7 +432,7 @@ async def monitor(session: AsyncSession, workspace_id: int) -> dict[str, Any]:
             }
         )
     total_waiting = sum(int(row["waiting"]) for row in waiting)
-    loads = await RoutingRepository(session, workspace_id).loads()
+    loads = await repository.loads()
     agents: list[dict[str, Any]] = [
         {
             "agent_id": agent.id,
