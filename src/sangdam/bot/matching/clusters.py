@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .encoders import Encoder, default_encoders
+from .matcher import cached_encode
 from .text import normalize
 
 # multilingual-e5-small puts any two Korean questions at cosine 0.80-0.90 and paraphrases
@@ -35,7 +36,8 @@ def group_questions(
     close to it (centred cosine from :data:`MIN_TO_CENTRE` questions on, else raw)."""
     if not texts:
         return []
-    vectors = (encoder or multilingual_encoder()).encode([normalize(t) or t for t in texts])
+    # Through the process's embedding cache: the report asks for the same questions again.
+    vectors = cached_encode(encoder or multilingual_encoder(), [normalize(t) or t for t in texts])
     if len(texts) >= MIN_TO_CENTRE:
         vectors = vectors - vectors.mean(axis=0)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -130,6 +130,12 @@ class _EmbeddingCache:
 _CACHE = _EmbeddingCache()
 
 
+def cached_encode(encoder: Encoder, texts: Sequence[str]) -> NDArray[np.float32]:
+    """Embeddings of a non-empty list of texts through this process's cache (texts seen
+    before are not encoded again)."""
+    return _CACHE.encode(encoder, texts)
+
+
 def remember_embeddings(encoder_name: str, vectors: Mapping[str, NDArray[np.float32]]) -> set[str]:
     """Seed this process's embedding cache with vectors of FAQ texts by ``encoder_name``
     (from :meth:`FaqIndex.embeddings`, kept in a database): an index built over those
