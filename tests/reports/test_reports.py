@@ -348,6 +348,22 @@ async def test_csv_opens_in_excel_with_korean_intact(world: World) -> None:
     volume = await ids["login"].client.get(f"{world.base}/reports/export?{RANGE}&report=volume")
     assert volume.content.decode("utf-8-sig").splitlines()[1:3] == ["2026-03-02,1", "2026-03-03,1"]
 
+    # A page address the visitor's browser made up stays text in Excel, never a formula.
+    async with world.server.db.transaction() as session:
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.id == ids["C"])
+            .values(origin={"url": '=HYPERLINK("https://evil.example")'})
+        )
+    pages = await ids["login"].client.get(
+        f"{world.base}/reports/export?{RANGE}&report=breakdown&by=entry_page"
+    )
+    rows = pages.content.decode("utf-8-sig").splitlines()
+    assert (
+        '"\'=HYPERLINK(""https://evil.example"")","\'=HYPERLINK(""https://evil.example"")",1,0'
+        in rows
+    )
+
 
 async def test_reports_are_for_admins_and_check_their_range(world: World) -> None:
     agent = await world.login(world.agent)

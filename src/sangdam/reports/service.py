@@ -329,13 +329,27 @@ async def drill_down(
 # ---- CSV -----------------------------------------------------------------------------------
 
 
+# A text cell starting with one of these is a formula to Excel: an entry page a visitor's
+# browser reported as "=HYPERLINK(…)" must stay text (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
 def as_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    """CSV that Excel opens as UTF-8 (Korean included): a byte-order mark, then CRLF rows."""
+    """CSV that Excel opens as UTF-8 (Korean included): a byte-order mark, then CRLF rows;
+    text that Excel would run as a formula is quoted with an apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(list(header))
     for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow([_cell(cell) for cell in row])
     return "\ufeff".encode() + out.getvalue().encode()
 
 
