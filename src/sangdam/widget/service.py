@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.accounts.service import mailable, normalise_email
 from sangdam.bot import service as bot
+from sangdam.bot.models import BotEventKind
+from sangdam.bot.repository import BotRepository
 from sangdam.contacts.models import Contact
 from sangdam.contacts.schemas import PageContext
 from sangdam.contacts.service import emit_contact_updated
@@ -239,6 +241,25 @@ async def append_live_message(
     return public, view
 
 
+async def _for_the_team_off_hours(session: AsyncSession, conversation: Conversation) -> bool:
+    """Off hours, a typed message the bot could not answer (it was unsure, or any, by the
+    inbox's setting) is taken for the team: queued for the next opening, the team told, the
+    customer told when to expect the answer and that it comes by email. In hours the
+    customer chooses between the bot's suggestions and "talk to a person" themselves."""
+    if conversation.status != Status.BOT.value:
+        return False  # answered by people already, or the bot handed it over itself
+    hours = await routing.open_now(session, conversation.workspace_id, conversation.team_id)
+    if hours.open:
+        return False
+    # The inbox's ``off_hours_to_team``: "every" takes every typed message off hours.
+    inbox = await session.get(Inbox, conversation.inbox_id)
+    setting = str(((inbox.config if inbox else None) or {}).get("off_hours_to_team", ""))
+    if setting == "every":
+        return True
+    path = await BotRepository(session, conversation.workspace_id).path(conversation.id)
+    return bool(path) and path[-1].kind == BotEventKind.SUGGESTED.value
+
+
 async def receive_message(
     session: AsyncSession,
     *,
@@ -317,6 +338,8 @@ async def receive_message(
         )
     if created:
         await bot.respond(session, conversation, contact, message, button=button, base_url=base_url)
+        if button is None and await _for_the_team_off_hours(session, conversation):
+            await bot.hand_off(session, conversation, contact, reason="off_hours")
         if (
             conversation.status == Status.OPEN.value
             and conversation.assignee_id is None

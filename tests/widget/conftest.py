@@ -1,0 +1,3 @@
+from tests.fixtures.smtp import Mail, mail
+
+__all__ = ["Mail", "mail"]
