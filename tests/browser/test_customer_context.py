@@ -188,6 +188,15 @@ async def test_admin_sets_up_verification_external_data_and_github(
     await page.click("#external-form button[type=submit]")
     # In the admin's language, like every server message.
     await expect(page.locator("#notice")).to_contain_text("내부 주소예요")
+    # The company's own CA: something that is not a PEM certificate is refused, in Korean.
+    world.server.settings.outbound.allow_private = True
+    try:
+        await page.fill("#external-form input[name=url]", "https://127.0.0.1/card")
+        await page.fill("#external-form textarea[name=ca_bundle]", "우리 회사 인증서")
+        await page.click("#external-form button[type=submit]")
+        await expect(page.locator("#notice")).to_contain_text("PEM 형식의 CA 인증서")
+    finally:
+        world.server.settings.outbound.allow_private = False
 
     await page.goto(f"{settings}/github")
     await page.fill("#github-form input[name=repo]", "cloudgate/app")
