@@ -58,6 +58,11 @@ def test_automatic_replies_are_recognised_by_what_mail_systems_send() -> None:
     # A person's email, even one saying "Auto-Submitted: no" or talking about vacations.
     assert not _headers(Auto_Submitted="no")
     assert not _headers(Subject="Re: 휴가 중 환불 문의")
+    assert not _headers(Subject="부재중 전화 관련 문의")
+    assert not _headers(Subject="Vacation rental question")
+    assert not _headers(Subject="Auto insurance quote")
+    assert _headers(Subject="Undeliverable: Re: 문의")
+    assert _headers(Subject="(자동응답) 문의 감사합니다")
     assert not _headers()
 
 

@@ -627,12 +627,17 @@ def parse_inbound(raw: bytes) -> InboundEmail:
 
 
 # Subjects mail systems give their automatic replies (checked only at the start).
+_AUTO_WORDS = (
+    r"auto(matic)?[ -]?(reply|response|antwort)|auto|autoreply|out of (the )?office|ooo"
+    r"|away from (the )?office|vacation( reply)?|abwesenheit(snotiz)?|r[ée]ponse automatique"
+    r"|respuesta automática|risposta automatica|自动回复|自動返信|不在|부재\s*중?|자동\s*(회신|응답|답장)"
+)
+# "Automatic reply: …", "[부재중] …", "Out of Office - …": the words as a label, not a sentence
+# ("부재중 전화 문의" or "Vacation rental question" are people writing). Delivery reports too.
 _AUTOMATIC_SUBJECTS = re.compile(
-    r"^\s*(\[?(auto(matic)?[ -]?(reply|response|antwort)|auto:|autoreply|out of (the )?office"
-    r"|ooo\b|away from (the )?office|vacation|abwesenheit|réponse automatique|r[ée]ponse auto"
-    r"|respuesta automática|risposta automatica|自动回复|自動返信|不在|부재중?|자동\s*(회신|응답|답장)"
-    r"|delivery status notification|undeliver(ed|able)|mail delivery (failed|failure)"
-    r"|returned mail))",
+    rf"^\s*(\[\s*({_AUTO_WORDS})\s*\]|\(\s*({_AUTO_WORDS})\s*\)|({_AUTO_WORDS})\s*[:：\-–]"
+    r"|delivery status notification|undeliver(ed|able)\b|mail delivery (failed|failure)"
+    r"|returned mail\b)",
     re.IGNORECASE,
 )
 
