@@ -106,6 +106,12 @@ async def test_a_new_faq_entry_from_the_agents_answer(world: World) -> None:
         "ko",
     )
     assert await _answered_faq(login, world, await _ask(world, question)) == "learned-1"
+    second = await login.client.post(
+        f"{world.base}/bot/learn",
+        json={"conversation_id": await _ask(world, VAT_QUESTION), "answer": "부가세 별도예요."},
+        headers=login.headers(),
+    )
+    assert second.json()["key"] == "learned-2"
 
 
 async def test_learning_refuses_what_it_cannot_do(world: World) -> None:

@@ -26,6 +26,13 @@ class KnowledgeRepository(WorkspaceRepository):
         stmt = self.select(FaqEntry).where(FaqEntry.key == key)
         return (await self.session.execute(stmt)).scalar()
 
+    async def faq_keys_starting(self, prefix: str) -> list[str]:
+        """The keys of the workspace's FAQ entries that start with ``prefix`` (keys only)."""
+        stmt = self.scoped(
+            select(FaqEntry.key).where(FaqEntry.key.startswith(prefix, autoescape=True)), FaqEntry
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def delete_faqs_except(self, keys: set[str]) -> int:
         stmt = delete(FaqEntry).where(FaqEntry.workspace_id == self.workspace_id)
         if keys:

@@ -665,9 +665,9 @@ async def faq_from_answer(
     """A new entry answering ``questions`` (the first is its question, the others its
     paraphrases) with ``answer``; its id is ``learned-<n>``."""
     repository = KnowledgeRepository(session, workspace_id)
-    number = 1
-    while await repository.faq_by_key(f"{LEARNED_KEY_PREFIX}-{number}") is not None:
-        number += 1
+    taken = await repository.faq_keys_starting(f"{LEARNED_KEY_PREFIX}-")
+    numbers = [int(key.rsplit("-", 1)[1]) for key in taken if key.rsplit("-", 1)[1].isdigit()]
+    number = max(numbers, default=0) + 1
     lang = detect_lang(questions[0])
     try:
         entry = FaqIn.model_validate(
