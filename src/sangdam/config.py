@@ -203,6 +203,26 @@ class EmailSettings(BaseModel):
         return (self.inbound_domain or self.from_address.rpartition("@")[2] or "localhost").lower()
 
 
+class ChannelSettings(BaseModel):
+    """Messenger channels (Telegram, LINE): their credentials are encrypted at rest.
+
+    ``SANGDAM_CHANNELS__SECRET_KEYS`` holds Fernet keys, comma-separated; the first encrypts,
+    every one decrypts, so a key is rotated by putting the new one first. Make one with
+    ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``.
+    """
+
+    # Empty: no messenger channel can be connected (credentials are never stored in clear).
+    secret_keys: SecretStr = SecretStr("")
+    # The Bot API's documented address; a test (or a local Bot API server) sets its own.
+    telegram_api_url: str = "https://api.telegram.org"
+    # The Messaging API's documented address (api.line.me); tests set a local one.
+    line_api_url: str = "https://api.line.me"
+    # A messenger API slower than this is treated as down; the reply job retries later.
+    send_timeout_seconds: float = 15.0
+    # Webhook bodies larger than this are refused (413): a text update is a few KB.
+    max_webhook_bytes: int = 256 * 1024
+
+
 class ContactSettings(BaseModel):
     # Page views and tracked events older than this are purged: enough for a
     # support history (half a year), short enough to keep the table small.
@@ -271,6 +291,7 @@ class Settings(BaseSettings):
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
     contacts: ContactSettings = Field(default_factory=ContactSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
     logs: LogSettings = Field(default_factory=LogSettings)

@@ -14,6 +14,8 @@ from sangdam.automation import models as _automation_models
 from sangdam.automation import service as automation
 from sangdam.bot import models as _bot_models
 from sangdam.canned import models as _canned_models
+from sangdam.channels import models as _channels_models
+from sangdam.channels import service as channels
 from sangdam.contacts import models as _contacts_models
 from sangdam.conversations import models as _conversations_models
 from sangdam.csat import models as _csat_models
@@ -54,6 +56,7 @@ MODELS = (
     _automation_models,
     _bot_models,
     _canned_models,
+    _channels_models,
     _contacts_models,
     _conversations_models,
     _csat_models,
@@ -77,6 +80,8 @@ REPLY_CHANNELS = inboxes.ReplyDelivery(
         ChannelType.WEB_WIDGET: inboxes.LIVE_ONLY,
         ChannelType.API: inboxes.LIVE_ONLY,
         ChannelType.EMAIL: email.EMAIL_REPLIES,
+        ChannelType.TELEGRAM: channels.CHANNEL_REPLIES,
+        ChannelType.LINE: channels.CHANNEL_REPLIES,
     }
 )
 

@@ -14,6 +14,9 @@ class ChannelType(enum.StrEnum):
     WEB_WIDGET = "web_widget"
     EMAIL = "email"
     API = "api"
+    # Messengers (sangdam.channels): one inbox per connected bot or official account.
+    TELEGRAM = "telegram"
+    LINE = "line"
 
 
 class Inbox(Base):
