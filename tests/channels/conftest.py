@@ -38,6 +38,7 @@ class Messengers:
     telegram: list[dict[str, Any]] = field(default_factory=list)
     line: list[Received] = field(default_factory=list)
     retry_keys: set[str] = field(default_factory=set)
+    answered: list[str] = field(default_factory=list)
 
     def answer(self, request: Received) -> Reply:
         if request.path.endswith("/sendMessage"):
@@ -53,6 +54,9 @@ class Messengers:
             return Reply(
                 200, {"ok": True, "result": {"id": 1, "is_bot": True, "username": "t_bot"}}
             )
+        if request.path.endswith("/answerCallbackQuery"):
+            self.answered.append(request.json()["callback_query_id"])
+            return Reply(200, {"ok": True, "result": True})
         if request.path.endswith("/setWebhook"):
             return Reply(200, {"ok": True, "result": True, "description": "Webhook was set"})
         if request.path == "/v2/bot/message/push":

@@ -103,6 +103,28 @@ async def test_a_message_becomes_a_conversation_and_the_reply_one_api_call(
     ] == "감사합니다"
 
 
+async def test_a_button_press_is_the_customers_message_and_is_answered(
+    world: World, messengers: Messengers
+) -> None:
+    login, channel, conversation = await _inbound(world, messengers, "메뉴 보여주세요")
+    press = {
+        "update_id": 99001,
+        "callback_query": {
+            "id": "4382bfdwdsb323b2d9",
+            "from": {"id": 777, "is_bot": False, "first_name": "민수"},
+            "message": {"message_id": 5, "chat": {"id": 777, "type": "private"}, "date": 1},
+            "chat_instance": "-1",
+            "data": "상담원 연결",
+        },
+    }
+    response = await deliver_telegram(world, channel, press)
+    assert response.status_code == 200
+    await run_jobs(world)
+    last = (await _messages(login, world, conversation["id"]))[-1]
+    assert last["body"] == "상담원 연결" and last["content"]["type"] == "button"
+    assert messengers.answered == ["4382bfdwdsb323b2d9"]
+
+
 async def test_a_long_reply_is_split_at_the_channel_limit(
     world: World, messengers: Messengers
 ) -> None:

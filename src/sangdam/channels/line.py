@@ -169,5 +169,8 @@ class LineAdapter:
         if status != 200:
             raise SendRefused(f"LINE answered {status}")
 
+    async def acknowledge(self, credentials: Credentials, event: InboundEvent) -> None:
+        return None  # LINE asks for no acknowledgement beyond the webhook's 200
+
 
 LINE = LineAdapter()

@@ -62,6 +62,9 @@ class InboundEvent:
     # For "receipt": the ids of our sent messages it reports, and "delivered" | "read".
     receipt_ids: tuple[str, ...] = ()
     receipt_status: str = ""
+    # What the platform wants acknowledged once the event is handled (Telegram's
+    # callback_query id: the customer's app shows a spinner on the button until then).
+    ack_id: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,7 @@ class InboundEvent:
             "kind": self.kind,
             "receipt_ids": list(self.receipt_ids),
             "receipt_status": self.receipt_status,
+            "ack_id": self.ack_id,
         }
 
     @classmethod
@@ -135,6 +139,10 @@ class ChannelAdapter(Protocol):
 
     async def connect(self, credentials: Credentials, webhook_url: str) -> None:
         """Tell the platform to deliver this account's webhooks to ``webhook_url``."""
+        ...
+
+    async def acknowledge(self, credentials: Credentials, event: InboundEvent) -> None:
+        """Tell the platform an event with an ``ack_id`` was handled (best effort)."""
         ...
 
 

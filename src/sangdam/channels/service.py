@@ -318,6 +318,21 @@ async def receive_update(
     return message.id
 
 
+async def acknowledgement(
+    session: AsyncSession, settings: Settings, workspace_id: int, update_id: int
+) -> tuple[ChannelAdapter, Credentials, InboundEvent] | None:
+    """What to acknowledge to the platform for a handled event, if it asks for anything."""
+    repository = ChannelRepository(session, workspace_id)
+    update = await repository.update(update_id)
+    if update is None:
+        return None
+    event = InboundEvent.from_json(update.event)
+    if not event.ack_id:
+        return None
+    account = await repository.account(update.account_id)
+    return adapter_of(account), credentials_of(settings, account), event
+
+
 # ---- outbound -----------------------------------------------------------------------------
 
 

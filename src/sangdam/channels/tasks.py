@@ -27,12 +27,21 @@ async def receive_update(db: Database, payload: dict[str, Any]) -> None:
         try:
             async with db.transaction() as session:
                 await service.receive_update(session, db.settings, workspace_id, update_id)
-            return
+            break
         except IntegrityError:
             # The sender's first two messages ran at once and the other mapped them first:
             # this run finds that contact.
             if attempt:
                 raise
+    async with db.read() as session:
+        pending = await service.acknowledgement(session, db.settings, workspace_id, update_id)
+    if pending is not None:
+        adapter, credentials, event = pending
+        try:
+            await adapter.acknowledge(credentials, event)
+        except Exception as exc:
+            # Only a spinner on the customer's button: not worth retrying the job for.
+            log.info("acknowledging update %s failed: %s", update_id, type(exc).__name__)
 
 
 @handler(service.REPLY_JOB)

@@ -106,6 +106,7 @@ class TelegramAdapter:
                     locale=sender.get("language_code"),
                     text=str(query.get("data") or ""),
                     kind="button",
+                    ack_id=str(query.get("id") or ""),
                 )
             ]
         return []  # edits, membership changes...: nothing a conversation needs
@@ -170,6 +171,10 @@ class TelegramAdapter:
         )
         if status != 200 or not answer.get("ok"):
             raise SendRefused(str(answer.get("description") or f"Telegram answered {status}"))
+
+    async def acknowledge(self, credentials: Credentials, event: InboundEvent) -> None:
+        """``answerCallbackQuery``: stops the spinner on the button the customer pressed."""
+        await self._call(credentials, "answerCallbackQuery", {"callback_query_id": event.ack_id})
 
 
 TELEGRAM = TelegramAdapter()
