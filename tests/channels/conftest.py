@@ -41,6 +41,8 @@ class Messengers:
     answered: list[str] = field(default_factory=list)
 
     def answer(self, request: Received) -> Reply:
+        if request.path.startswith("/bot0:revoked/"):
+            return Reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         if request.path.endswith("/sendMessage"):
             if self.refuse:
                 return Reply(

@@ -295,5 +295,24 @@ async def test_credentials_are_encrypted_at_rest_and_admins_only(
     assert set_webhook.json()["secret_token"] == channel["webhook_secret"]
 
 
+async def test_connect_says_what_the_platform_answered(
+    world: World, messengers: Messengers
+) -> None:
+    login = await world.login()
+    response = await login.client.post(
+        f"{world.base}/channels",
+        json={"kind": "telegram", "name": "old bot", "bot_token": "0:revoked"},
+        headers=login.headers(),
+    )
+    channel = response.json()
+    answer = await login.client.post(
+        f"{world.base}/channels/{channel['id']}/connect", headers=login.headers()
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {"ok": False, "account_name": "", "problem": "Unauthorized"}
+    assert messengers.stub is not None
+    assert not [r for r in messengers.stub.received if r.path.endswith("/setWebhook")]
+
+
 def httpx_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=20)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 
-from sangdam.auth.dependencies import AppSettings, CurrentAgent, Session
+from sangdam.auth.dependencies import (
+    AgentContext,
+    AppSettings,
+    CurrentAgent,
+    Session,
+    checks_credentials,
+    require_csrf,
+    resolve_agent,
+    sangdam,
+)
 from sangdam.channels import service
 from sangdam.channels.models import ChannelAccount
-from sangdam.channels.schemas import ChannelCheckOut, ChannelIn, ChannelOut, SendRefused
+from sangdam.channels.schemas import ChannelCheckOut, ChannelIn, ChannelOut
 from sangdam.config import Settings
 from sangdam.inboxes.models import Inbox
 from sangdam.kit.errors import (
@@ -22,7 +31,6 @@ from sangdam.kit.errors import (
     responses,
 )
 from sangdam.kit.input import Id, Verbatim
-from sangdam.kit.outbound import OutboundFailure
 from sangdam.workspaces.service import require_admin
 
 router = APIRouter(
@@ -68,22 +76,27 @@ async def list_channels(
     return [_out(settings, account, inbox) for account, inbox in rows]
 
 
+@checks_credentials("agent")
+async def _agent_without_transaction(request: Request, workspace_id: Id) -> AgentContext:
+    """The agent, checked in a short read: the endpoint then calls out holding no lock."""
+    async with sangdam(request).db.read() as session:
+        context = await resolve_agent(request, session, workspace_id)
+    require_csrf(request, context.web_session)
+    return context
+
+
+AgentOutsideTransaction = Annotated[AgentContext, Depends(_agent_without_transaction)]
+
+
 @router.post("/channels/{channel_id}/connect", response_model=ChannelCheckOut)
 async def connect_channel(
-    context: CurrentAgent, session: Session, channel_id: Id, settings: AppSettings
+    context: AgentOutsideTransaction, request: Request, channel_id: Id
 ) -> ChannelCheckOut:
     """Test the credentials and point the platform's webhook at Sangdam (Telegram
     ``setWebhook``, LINE's webhook endpoint); says what went wrong if it did not work."""
     require_admin(context.role)
-    account, _inbox = await service.channel(session, context.workspace_id, channel_id)
-    adapter = service.adapter_of(account)
-    credentials = service.credentials_of(settings, account)
-    try:
-        name = await adapter.check(credentials)
-        await adapter.connect(credentials, service.webhook_url(settings, account))
-    except (SendRefused, OutboundFailure, RuntimeError, ValueError) as problem:
-        return ChannelCheckOut(ok=False, problem=str(problem)[:300])
-    return ChannelCheckOut(ok=True, account_name=name)
+    app = sangdam(request)
+    return await service.connect_channel(app.db, app.settings, context.workspace_id, channel_id)
 
 
 @webhook_router.post(

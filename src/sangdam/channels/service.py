@@ -37,9 +37,11 @@ from sangdam.channels.schemas import (
     Button,
     Capabilities,
     ChannelAdapter,
+    ChannelCheckOut,
     Credentials,
     InboundEvent,
     OutgoingPart,
+    SendRefused,
 )
 from sangdam.channels.telegram import TELEGRAM
 from sangdam.config import Settings
@@ -48,10 +50,11 @@ from sangdam.contacts.repository import ContactRepository
 from sangdam.contacts.schemas import PageContext
 from sangdam.conversations import service as conversations
 from sangdam.conversations.models import Conversation, Status
-from sangdam.db import utcnow
+from sangdam.db import Database, utcnow
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.jobs.service import enqueue
 from sangdam.kit.errors import BadRequest, NotFound, Unauthorized
+from sangdam.kit.outbound import OutboundFailure
 from sangdam.messages import service as messages
 from sangdam.messages.models import Message, MessageKind, SenderType
 from sangdam.routing import service as routing
@@ -169,6 +172,25 @@ async def channel(
     inbox = await session.get(Inbox, account.inbox_id)
     assert inbox is not None
     return account, inbox
+
+
+async def connect_channel(
+    db: Database, settings: Settings, workspace_id: int, account_id: int
+) -> ChannelCheckOut:
+    """Check the credentials with the platform and set its webhook to Sangdam's URL.
+
+    Reads in a short session and calls out holding none: a slow platform delays no write.
+    """
+    async with db.read() as session:
+        account, _inbox = await channel(session, workspace_id, account_id)
+    adapter = adapter_of(account)
+    credentials = credentials_of(settings, account)
+    try:
+        name = await adapter.check(credentials)
+        await adapter.connect(credentials, webhook_url(settings, account))
+    except (SendRefused, OutboundFailure, RuntimeError, ValueError) as problem:
+        return ChannelCheckOut(ok=False, problem=str(problem)[:300])
+    return ChannelCheckOut(ok=True, account_name=name)
 
 
 def webhook_secret(settings: Settings, account: ChannelAccount) -> str | None:
