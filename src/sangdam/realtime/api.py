@@ -272,6 +272,14 @@ async def agent_socket(
     finally:
         hub.remove(connection)
         await connection.stop()
+        if not hub.draining and not hub.has_agent(workspace_id, context.agent.id):
+            # The agent's last socket on this node closed: no new chats for them (routing).
+            # A tab still open on another node makes them present again at its next
+            # heartbeat (touch_presence), which also assigns what waited meanwhile.
+            with contextlib.suppress(Exception):
+                async with app.db.transaction() as session:
+                    agent = await AgentRepository(session, workspace_id).get(context.agent.id)
+                    await routing.agent_disconnected(session, agent)
 
 
 async def _agent_resume(

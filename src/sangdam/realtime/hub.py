@@ -385,6 +385,10 @@ class Hub:
         if self.draining:
             connection.drain()
 
+    def has_agent(self, workspace_id: int, agent_id: int) -> bool:
+        """Whether this process still holds an inbox socket of the agent."""
+        return any(c.agent_id == agent_id for c in self._agents.get(workspace_id, ()))
+
     def remove(self, connection: Connection) -> None:
         group: set[Any]
         if isinstance(connection, AgentConnection):
