@@ -51,7 +51,9 @@ def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_a_new_process_reuses_stored_vectors_and_an_edit_encodes_one_text(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fresh_process(monkeypatch)  # this process's caches may hold another test's workspace
+    # This process's index cache may hold another test's workspace. (Its embedding cache
+    # stays: the demo FAQ's vectors are in it, and encoding them again takes seconds.)
+    monkeypatch.setattr(service, "index_cache", service.IndexCache())
     login = await import_demo_faq(world)
     db, workspace_id = world.server.db, world.workspace.id
     await service.warm_index(db, workspace_id)
@@ -107,7 +109,7 @@ async def test_a_new_process_reuses_stored_vectors_and_an_edit_encodes_one_text(
 async def test_a_damaged_stored_vector_is_not_used_and_is_replaced(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fresh_process(monkeypatch)
+    monkeypatch.setattr(service, "index_cache", service.IndexCache())
     await import_demo_faq(world)
     db, workspace_id = world.server.db, world.workspace.id
     await service.warm_index(db, workspace_id)
