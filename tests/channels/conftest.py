@@ -72,6 +72,11 @@ class Messengers:
                 self.retry_keys.add(key)
             self.line.append(request)
             return Reply(200, {"sentMessages": [{"id": str(next(_ids)), "quoteToken": "q"}]})
+        if request.path.startswith("/v2/bot/profile/"):
+            user_id = request.path.rsplit("/", 1)[1]
+            if user_id.startswith("Unot"):
+                return Reply(404, {"message": "Not found"})  # not a friend of the account
+            return Reply(200, {"displayName": "수진", "userId": user_id, "language": "ko"})
         if request.path == "/v2/bot/info":
             return Reply(200, {"userId": "Ubot", "basicId": "@123abc", "displayName": "Shop"})
         if request.path == "/v2/bot/channel/webhook/endpoint":

@@ -39,6 +39,7 @@ async def test_a_line_message_and_its_reply(world: World, messengers: Messengers
     await run_jobs(world)
     (conversation,) = await _conversations(login, world)
     assert conversation["origin"]["channel"] == "line"
+    assert conversation["contact_name"] == "수진"  # from LINE's profile API
     assert [m["body"] for m in await _messages(login, world, conversation["id"])] == [
         "환불 문의드려요"
     ]
@@ -72,3 +73,19 @@ async def test_a_wrong_line_signature_is_refused(world: World, messengers: Messe
     assert changed.status_code == 401
     assert await run_jobs(world) == 0
     assert await _conversations(login, world) == []
+
+
+async def test_a_sender_without_a_profile_still_gets_through(
+    world: World, messengers: Messengers
+) -> None:
+    login = await world.login()
+    channel = await line_channel(login, world)
+    body = line_body("프로필 없이", user_id="Unotafriend0042")
+    response = await deliver_line(
+        channel["webhook_url"], body, line_signature(channel["channel_secret"], body)
+    )
+    assert response.status_code == 200
+    await run_jobs(world)
+    (conversation,) = await _conversations(login, world)
+    # Named by the end of the LINE user id until an agent renames the contact.
+    assert conversation["contact_name"] == "LINE nd0042"

@@ -17,12 +17,14 @@ import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from sangdam.channels.schemas import (
     Capabilities,
     Credentials,
     InboundEvent,
     OutgoingPart,
+    Profile,
     SendRefused,
     SendResult,
 )
@@ -171,6 +173,20 @@ class LineAdapter:
 
     async def acknowledge(self, credentials: Credentials, event: InboundEvent) -> None:
         return None  # LINE asks for no acknowledgement beyond the webhook's 200
+
+    async def profile(self, credentials: Credentials, user_id: str) -> Profile:
+        """``GET /v2/bot/profile/{userId}``: the name the customer shows in LINE."""
+        status, raw = await outbound.request_json(
+            "GET",
+            f"{credentials.api_url.rstrip('/')}/v2/bot/profile/{quote(user_id, safe='')}",
+            headers=self._headers(credentials),
+            allow_private=credentials.allow_private,
+            timeout_seconds=credentials.timeout_seconds,
+        )
+        if status != 200:
+            return Profile()  # not a friend of the account (yet), or blocked it
+        answer = json.loads(raw)
+        return Profile(answer.get("displayName") or None, answer.get("language") or None)
 
 
 LINE = LineAdapter()

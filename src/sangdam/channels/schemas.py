@@ -86,6 +86,12 @@ class InboundEvent:
         return cls(**{**data, "receipt_ids": tuple(data.get("receipt_ids") or ())})
 
 
+@dataclass(frozen=True)
+class Profile:
+    name: str | None = None
+    locale: str | None = None
+
+
 class SendRefused(Exception):
     """The API refused a send for good (blocked by the user, a revoked token): no retry."""
 
@@ -143,6 +149,10 @@ class ChannelAdapter(Protocol):
 
     async def acknowledge(self, credentials: Credentials, event: InboundEvent) -> None:
         """Tell the platform an event with an ``ack_id`` was handled (best effort)."""
+        ...
+
+    async def profile(self, credentials: Credentials, user_id: str) -> Profile:
+        """A sender's display name and language where the event did not carry them."""
         ...
 
 

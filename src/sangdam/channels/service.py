@@ -41,6 +41,7 @@ from sangdam.channels.schemas import (
     Credentials,
     InboundEvent,
     OutgoingPart,
+    Profile,
     SendRefused,
 )
 from sangdam.channels.telegram import TELEGRAM
@@ -54,6 +55,7 @@ from sangdam.db import Database, utcnow
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.jobs.service import enqueue
 from sangdam.kit.errors import BadRequest, NotFound, Unauthorized
+from sangdam.kit.input import clean_text
 from sangdam.kit.outbound import OutboundFailure
 from sangdam.messages import service as messages
 from sangdam.messages.models import Message, MessageKind, SenderType
@@ -253,8 +255,29 @@ def _body_of(event: InboundEvent) -> str:
     return f"[{event.kind}] {text}".strip()
 
 
-async def receive_update(
+async def unknown_sender(
     session: AsyncSession, settings: Settings, workspace_id: int, update_id: int
+) -> tuple[ChannelAdapter, Credentials, str] | None:
+    """A first-time sender whose event carried no name (LINE): whom to ask the platform about."""
+    repository = ChannelRepository(session, workspace_id)
+    update = await repository.update(update_id)
+    if update is None or update.message_id is not None:
+        return None
+    event = InboundEvent.from_json(update.event)
+    if event.type != "message" or event.sender_name:
+        return None
+    if await repository.identity(update.account_id, event.sender_id) is not None:
+        return None
+    account = await repository.account(update.account_id)
+    return adapter_of(account), credentials_of(settings, account), event.sender_id
+
+
+async def receive_update(
+    session: AsyncSession,
+    settings: Settings,
+    workspace_id: int,
+    update_id: int,
+    profile: Profile | None = None,
 ) -> int | None:
     """The ``channels.inbound`` job: an event becomes the customer's message, once."""
     repository = ChannelRepository(session, workspace_id)
@@ -273,9 +296,12 @@ async def receive_update(
 
     identity = await repository.identity(account.id, event.sender_id)
     if identity is None:
+        profile = profile or Profile()
+        name = event.sender_name or profile.name
+        locale = event.locale or profile.locale
         contact = Contact(
-            name=(event.sender_name or f"{KIND_NAMES[account.kind]} {event.sender_id[-6:]}")[:200],
-            locale=(event.locale or None) and str(event.locale)[:35],
+            name=clean_text(name or f"{KIND_NAMES[account.kind]} {event.sender_id[-6:]}")[:200],
+            locale=str(locale)[:35] if locale else None,
         )
         ContactRepository(session, workspace_id).add(contact)
         await session.flush()

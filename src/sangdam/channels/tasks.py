@@ -23,10 +23,20 @@ log = logging.getLogger(__name__)
 @handler(service.INBOUND_JOB)
 async def receive_update(db: Database, payload: dict[str, Any]) -> None:
     workspace_id, update_id = int(payload["workspace_id"]), int(payload["update_id"])
+    profile = None
+    async with db.read() as session:
+        unknown = await service.unknown_sender(session, db.settings, workspace_id, update_id)
+    if unknown is not None:
+        adapter, credentials, user_id = unknown
+        try:
+            profile = await adapter.profile(credentials, user_id)
+        except Exception as exc:
+            # A name is nice to have; the message must not wait for it.
+            log.info("profile of a sender of update %s: %s", update_id, type(exc).__name__)
     for attempt in range(2):
         try:
             async with db.transaction() as session:
-                await service.receive_update(session, db.settings, workspace_id, update_id)
+                await service.receive_update(session, db.settings, workspace_id, update_id, profile)
             break
         except IntegrityError:
             # The sender's first two messages ran at once and the other mapped them first:

@@ -21,6 +21,7 @@ from sangdam.channels.schemas import (
     Credentials,
     InboundEvent,
     OutgoingPart,
+    Profile,
     SendRefused,
     SendResult,
 )
@@ -175,6 +176,9 @@ class TelegramAdapter:
     async def acknowledge(self, credentials: Credentials, event: InboundEvent) -> None:
         """``answerCallbackQuery``: stops the spinner on the button the customer pressed."""
         await self._call(credentials, "answerCallbackQuery", {"callback_query_id": event.ack_id})
+
+    async def profile(self, credentials: Credentials, user_id: str) -> Profile:
+        return Profile()  # every update carries the sender's name and language already
 
 
 TELEGRAM = TelegramAdapter()
