@@ -27,6 +27,9 @@ from sangdam.automation import tasks as automation_tasks
 from sangdam.automation.api import router as automation_router
 from sangdam.bot.api import router as bot_router
 from sangdam.canned.api import router as canned_router
+from sangdam.channels import tasks as _channel_tasks  # noqa: F401  (registers its job handlers)
+from sangdam.channels.api import router as channels_router
+from sangdam.channels.api import webhook_router as channel_webhooks_router
 from sangdam.config import Settings
 from sangdam.contacts.api import router as contacts_router
 from sangdam.contacts.tasks import run_purger
@@ -272,6 +275,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bot_router,
         routing_router,
         email_router,
+        channels_router,
+        channel_webhooks_router,
         canned_router,
         tags_router,
         automation_router,
