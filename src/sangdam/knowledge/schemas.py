@@ -14,7 +14,9 @@ LANGS = ("ko", "en")
 KEY_PATTERN = re.compile(r"^[^\s\x00-\x1f](?:[^\x00-\x1f]{0,98}[^\s\x00-\x1f])?$")
 # Words of any script (Korean companies use Korean URLs), lowercase where letters have case,
 # joined by hyphens; links percent-encode it. \w without "_": letters and digits only.
-SLUG_PATTERN = re.compile(r"^[^\W_]+(?:-[^\W_]+)*$")
+# The API description carries the pattern (Python's Unicode \w); ASCII capitals are refused
+# there, other scripts' capitals are lowered by the validator (e.g. "É" → "é").
+SLUG_PATTERN = re.compile(r"^[^\W_A-Z]+(?:-[^\W_A-Z]+)*$")
 
 
 Lang = Literal["ko", "en"]
@@ -76,7 +78,9 @@ class ImportResult(BaseModel):
 class ArticleIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    slug: Text = Field(max_length=120)
+    slug: Text = Field(
+        min_length=1, max_length=120, json_schema_extra={"pattern": SLUG_PATTERN.pattern}
+    )
     lang: Lang = "ko"
     title: Text = Field(min_length=1, max_length=200)
     description: Text = Field(default="", max_length=300)
@@ -88,7 +92,9 @@ class ArticleIn(Input):
     @classmethod
     def _slug(cls, value: str) -> str:
         value = unicodedata.normalize("NFC", value)
-        if not SLUG_PATTERN.fullmatch(value) or value != value.lower():
+        if SLUG_PATTERN.fullmatch(value):
+            value = unicodedata.normalize("NFC", value.lower())
+        if not SLUG_PATTERN.fullmatch(value):
             raise ValueError(
                 "use lowercase letters (any language), digits and hyphens, e.g. "
                 "'refund-policy' or '환불-정책'"
