@@ -429,6 +429,35 @@ async def prepare_password_reset(
     )
 
 
+async def prepare_survey_email(
+    session: AsyncSession, settings: Settings, conversation: Conversation, name: str, link: str
+) -> Outgoing | None:
+    """A post-chat survey's email: its one-time link, in the customer's language, to the
+    conversation's address (None when it has none that can be mailed)."""
+    address = email_address_of(conversation)
+    workspace = await session.get(Workspace, conversation.workspace_id)
+    if address is None or workspace is None:
+        return None
+    contact = await session.get(Contact, conversation.contact_id)
+    _ = translator(_language(contact.locale if contact else workspace.default_locale))
+    return _system_email(
+        settings,
+        to=address,
+        subject=f"[{workspace.name}] " + _("How did we do?"),
+        lines=[
+            _("Thank you for talking with {workspace}. Could you answer a short survey?").format(
+                workspace=workspace.name
+            ),
+            "",
+            f"{name}: {link}",
+            "",
+            _("The link works once."),
+        ],
+        # One per send: a second delivery of the same send is the same email.
+        message_id=f"survey.{hash_token(link)[:32]}",
+    )
+
+
 # ---- the workspace's email inbox -------------------------------------------------------
 
 

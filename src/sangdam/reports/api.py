@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -92,6 +92,22 @@ async def csat(
 ) -> dict[str, Any]:
     when = await _period(context, session, first, last)
     return await service.csat(session, context.workspace_id, when, by)
+
+
+@router.get("/reports/surveys/{survey_id}")
+async def survey_results(
+    context: CurrentAgent,
+    session: Session,
+    survey_id: Id,
+    first: First = None,
+    last: Last = None,
+    by: Literal["agent", "team"] | None = None,
+) -> dict[str, Any]:
+    """A survey's responses in the period: per question, the number of answers, the spread
+    of ratings (and their average) or choices, the latest texts; `by` splits them by the
+    agent or team that had the conversation."""
+    when = await _period(context, session, first, last)
+    return await service.survey_results(session, context.workspace_id, survey_id, when, by)
 
 
 @router.get("/reports/agents")

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.conversations.models import Conversation
+from sangdam.csat import service as csat_service
 from sangdam.db import utcnow
 from sangdam.kit.errors import BadRequest
 from sangdam.messages.models import MessageKind, SenderType
@@ -248,6 +249,13 @@ async def csat(
             key=lambda row: (-row["ratings"], row["key"] is None, str(row["label"])),
         )
     return result
+
+
+async def survey_results(
+    session: AsyncSession, workspace_id: int, survey_id: int, when: Period, by: str | None
+) -> dict[str, Any]:
+    """A survey's answers in the period, per question (by agent or team on request)."""
+    return await csat_service.survey_results(session, workspace_id, survey_id, when.span, by)
 
 
 # ---- agents --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sangdam.accounts.models import User
 from sangdam.accounts.repository import AccountRepository
 from sangdam.accounts.service import resolve_session
 from sangdam.auth.dependencies import SESSION_COOKIE, Session, sangdam
+from sangdam.csat.service import open_link
 from sangdam.inboxes.models import ChannelType, Inbox
 from sangdam.inboxes.repository import inbox_by_public_key
 from sangdam.kit.errors import NotFound, SangdamError
@@ -180,6 +181,34 @@ async def invitation_page(
         has_account=has_account,
         signed_in_as_invitee=found is not None and found[0].email == invitation.email,
         next_url=f"/invite/{secret}",
+    )
+
+
+@router.get("/survey/{token}", response_class=HTMLResponse)
+async def survey_page(
+    request: Request, session: Session, token: Verbatim, lang: Text | None = None
+) -> Response:
+    """A post-chat survey's one-time link: its questions, answered once, without sign-in."""
+    limits = sangdam(request).limits
+    await limits.account_action(limits.address(request))
+    locale = negotiate(request.headers.get("accept-language"), lang)
+    try:
+        survey, send = await open_link(session, token)
+    except SangdamError as exc:
+        response = _account_page(
+            request, "survey.html", lang, problem=translator(locale)(exc.message)
+        )
+        response.status_code = exc.status_code
+        return response
+    return _account_page(
+        request,
+        "survey.html",
+        lang,
+        problem=None,
+        token=token,
+        survey_name=survey.name,
+        questions=survey.questions,
+        answered=send.answered_at is not None,
     )
 
 
@@ -391,6 +420,7 @@ SETTINGS_SECTIONS: tuple[Section, ...] = (
     Section("canned", "Canned responses", "Conversation handling", admins_only=False),
     Section("reports", "Reports", "Reports and monitor"),
     Section("monitor", "Live monitor", "Reports and monitor"),
+    Section("campaigns", "Segments and campaigns", "Customer data and integrations"),
     Section("member-verification", "Member verification", "Customer data and integrations"),
     Section("external-data", "External data card", "Customer data and integrations"),
     Section("github", "GitHub", "Customer data and integrations"),

@@ -17,6 +17,7 @@ const ERRORS = {
   sign_in_first: () => t("This address already has a Sangdam account. Sign in with it, then open this link again."),
   bad_website: () => t("Enter the website like www.example.com."),
   name_required: () => t("Tell your teammates your name."),
+  already_answered: () => t("This survey has already been answered. Thank you!"),
 };
 
 async function post(url, body) {
@@ -64,6 +65,17 @@ const SUBMIT = {
   async signout() {
     await post("/api/v1/logout", {});
     location.href = "/login";
+  },
+  // A post-chat survey's one-time link: one answer per question (null: left out).
+  async survey(form) {
+    const answers = [...form.querySelectorAll("fieldset[data-kind]")].map((question, index) => {
+      const value = fields(form)[`q${index}`];
+      if (!value) return null;
+      return question.dataset.kind === "rating" ? Number(value) : value;
+    });
+    await post(`/api/v1/surveys/${encodeURIComponent(form.dataset.token)}/response`, { answers });
+    form.hidden = true;
+    document.getElementById("form-done").hidden = false;
   },
   async reset(form) {
     await post(`/api/v1/password-reset/${encodeURIComponent(form.dataset.secret)}`, { password: form.password.value });

@@ -1,0 +1,3 @@
+from tests.fixtures.smtp import mail
+
+__all__ = ["mail"]
