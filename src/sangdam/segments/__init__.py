@@ -1,0 +1,1 @@
+"""Segments: saved filters over customers (attributes, tags, events, last seen, language)."""
