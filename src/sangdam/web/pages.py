@@ -420,6 +420,7 @@ SETTINGS_SECTIONS: tuple[Section, ...] = (
     Section("canned", "Canned responses", "Conversation handling", admins_only=False),
     Section("reports", "Reports", "Reports and monitor"),
     Section("monitor", "Live monitor", "Reports and monitor"),
+    Section("surveys", "Surveys", "Reports and monitor"),
     Section("campaigns", "Segments and campaigns", "Customer data and integrations"),
     Section("member-verification", "Member verification", "Customer data and integrations"),
     Section("external-data", "External data card", "Customer data and integrations"),

@@ -339,10 +339,75 @@ const ACTIVITY_TEXTS = {
 };
 
 function systemLine(message) {
-  const text = ACTIVITY_TEXTS[(message.content || {}).activity];
+  const content = message.content || {};
+  if (content.activity === "survey") return surveyLine(message);
+  const text = ACTIVITY_TEXTS[content.activity];
   return el("li", { class: "message system", "data-seq": message.seq },
     el("span", { class: "system-text", text: text ? text(message.content) : message.body }),
     el("small", { class: "meta muted", text: formatTime(message.created_at, locale) }));
+}
+
+// ---- a post-chat survey (csat/): a card the customer opens and answers once ----------------
+
+const surveyCards = new Map(); // send id -> its card, kept across re-renders
+
+function surveyLine(message) {
+  const sendId = message.content.send_id;
+  if (!surveyCards.has(sendId)) {
+    const card = el("div", { class: "survey-card", "data-send": sendId },
+      el("span", { class: "system-text", text: t("Please answer a short survey about this chat.") }));
+    const open = el("button", { type: "button", class: "survey-open", text: t("Answer the survey") });
+    open.addEventListener("click", () => openSurvey(card, sendId));
+    card.append(open);
+    surveyCards.set(sendId, card);
+  }
+  return el("li", { class: "message system", "data-seq": message.seq }, surveyCards.get(sendId),
+    el("small", { class: "meta muted", text: formatTime(message.created_at, locale) }));
+}
+
+function surveyDone(card, text) {
+  card.replaceChildren(el("span", { class: "system-text survey-thanks", text }));
+}
+
+async function openSurvey(card, sendId) {
+  const survey = await api(`/surveys/${sendId}`);
+  if (survey.answered) { surveyDone(card, t("Thank you for answering the survey.")); return; }
+  const form = el("form", { class: "survey-form" }, el("strong", { text: survey.name }));
+  survey.questions.forEach((question, index) => {
+    const name = `q${index}`;
+    const choices = question.kind === "rating" ? ["1", "2", "3", "4", "5"] : question.options;
+    const field = el("fieldset", { "data-kind": question.kind },
+      el("legend", { text: question.text + (question.required ? " *" : "") }));
+    if (question.kind === "text") {
+      field.append(el("textarea", { name, rows: 2, maxLength: 2000, required: question.required }));
+    } else {
+      for (const choice of choices) {
+        field.append(el("label", { class: "survey-choice" },
+          el("input", { type: "radio", name, value: choice, required: question.required }), ` ${choice}`));
+      }
+    }
+    form.append(field);
+  });
+  const error = el("p", { class: "error", role: "alert", hidden: true });
+  form.append(error, el("button", { type: "submit", text: t("Send answers") }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.checkValidity()) { form.reportValidity(); return; }
+    const values = new FormData(form);
+    const answers = survey.questions.map((question, index) => {
+      const value = String(values.get(`q${index}`) || "").trim();
+      if (!value) return null;
+      return question.kind === "rating" ? Number(value) : value;
+    });
+    try {
+      await api(`/surveys/${sendId}/response`, { method: "POST", body: { answers } });
+      surveyDone(card, t("Thank you for answering the survey."));
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+    }
+  });
+  card.replaceChildren(form);
 }
 
 async function openConversation(id) {
