@@ -215,3 +215,24 @@ async def test_bad_filters_are_refused_with_what_is_wrong(world: World, other_wo
         f"{world.base}/segments/preview", json=_all(), headers=agent.headers()
     )
     assert response.status_code == 403
+
+
+async def test_a_segment_stays_in_its_workspace(world: World, other_world: World) -> None:
+    login = await world.login()
+    other = await other_world.login()
+    segment_id = await make_segment(login, world, _all(_attr("plan", "text", "=", "premium")))
+    body = {"name": "mine now", "filter": _all()}
+    for method, path, payload in (
+        ("GET", f"/segments/{segment_id}", None),
+        ("GET", f"/segments/{segment_id}/preview", None),
+        ("PUT", f"/segments/{segment_id}", body),
+        ("DELETE", f"/segments/{segment_id}", None),
+    ):
+        response = await other.client.request(
+            method, f"{other_world.base}{path}", json=payload, headers=other.headers()
+        )
+        assert response.status_code == 404, (method, path, response.text)
+    listed = await other.client.get(f"{other_world.base}/segments", headers=other.headers())
+    assert listed.json() == []
+    mine = await login.client.get(f"{world.base}/segments/{segment_id}", headers=login.headers())
+    assert mine.json()["name"] == "segment"
