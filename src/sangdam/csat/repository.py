@@ -95,11 +95,15 @@ class CsatRepository(WorkspaceRepository):
             stmt = stmt.where(SurveyResponse.created_at < until)
         return list((await self.session.execute(stmt.order_by(SurveyResponse.id))).scalars())
 
-    async def send_counts(self, survey_id: int) -> tuple[int, int]:
-        """(sent, answered) of a survey."""
+    async def send_counts(
+        self, survey_id: int, since: dt.datetime, until: dt.datetime
+    ) -> tuple[int, int]:
+        """(sent, answered) of a survey's sends that went out in [since, until)."""
         stmt = self.scoped(
             select(func.count(SurveySend.sent_at), func.count(SurveySend.answered_at)).where(
-                SurveySend.survey_id == survey_id
+                SurveySend.survey_id == survey_id,
+                SurveySend.sent_at >= since,
+                SurveySend.sent_at < until,
             ),
             SurveySend,
         )

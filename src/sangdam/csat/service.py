@@ -396,11 +396,12 @@ async def survey_results(
     span: tuple[dt.datetime, dt.datetime],
     by: str | None,
 ) -> dict[str, Any]:
-    """Responses received in ``span``, per question, overall and by agent or team."""
+    """Responses received in ``span``, per question, overall and by agent or team; ``sent``
+    and ``answered`` count the sends that went out in ``span``."""
     repository = CsatRepository(session, workspace_id)
     survey = await repository.survey(survey_id)
     responses = await repository.responses(survey.id, *span)
-    sent, answered = await repository.send_counts(survey.id)
+    sent, answered = await repository.send_counts(survey.id, *span)
     result: dict[str, Any] = {
         "survey": {"id": survey.id, "name": survey.name},
         "sent": sent,
