@@ -11,8 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from sangdam.conversations.models import Conversation
 from sangdam.csat import tasks as survey_tasks
 from sangdam.csat.models import SurveySend
+from sangdam.csat.service import conversation_channel
 from sangdam.jobs import service as jobs_service
 from sangdam.jobs.models import Job, JobStatus
 from tests.email.test_threading import LUNCH_BREAK, offline_conversation
@@ -261,3 +263,16 @@ async def test_an_email_conversation_gets_a_one_time_link_once(
         assert made_up.status_code == 404
     report = await login.client.get(f"{world.base}/reports/surveys/{survey['id']}")
     assert report.json()["questions"][0]["counts"]["2"] == 1
+
+
+def test_each_conversation_is_asked_by_its_own_channel() -> None:
+    def channel(**origin: Any) -> str | None:
+        found = conversation_channel(Conversation(origin=origin))
+        return found.value if found else None
+
+    assert channel() == "widget"
+    assert channel(offline=True, email="customer@customer.test") == "email"
+    assert channel(offline=True) == "widget"  # left no address: the widget shows it
+    assert channel(channel="email", email="customer@customer.test") == "email"
+    # Messengers show no survey card: nothing is sent there.
+    assert channel(channel="telegram") is None and channel(channel="line") is None

@@ -210,13 +210,16 @@ async def update_survey(
     return survey
 
 
-def conversation_channel(conversation: Conversation) -> SurveyChannel:
+def conversation_channel(conversation: Conversation) -> SurveyChannel | None:
     """Email for conversations whose replies go by email (they came in by email, or were
-    left as an offline message with an address); the widget otherwise. The same rule as
-    ``email.service.email_address_of``, which sits above this layer."""
+    left as an offline message with an address: the rule of ``email.service.email_address_of``,
+    which sits above this layer); None for messenger channels (Telegram, LINE), which show
+    no survey card; the widget otherwise."""
     origin = conversation.origin or {}
     if origin.get("channel") == "email" or (origin.get("offline") and origin.get("email")):
         return SurveyChannel.EMAIL
+    if origin.get("channel"):
+        return None
     return SurveyChannel.WIDGET
 
 
@@ -230,6 +233,8 @@ async def on_conversation_resolved(session: AsyncSession, change: ConversationRe
     if not surveys:
         return
     channel = conversation_channel(conversation)
+    if channel is None:
+        return
     for survey in surveys:
         if survey.channel not in (SurveyChannel.BOTH.value, channel.value):
             continue
