@@ -48,6 +48,8 @@ async def test_a_telegram_chat_answered_from_the_inbox(
     await page.wait_for_url(f"{base}/inbox/{world.workspace.id}")
     await page.locator("#conversation-list li", has_text="텔레그램으로 문의드려요").click()
     await expect(page.locator("#thread-title")).to_have_text("지현")
+    # The header says where the chat lives and where the reply goes.
+    await expect(page.locator("#thread-channel")).to_have_text("Telegram · 답장은 해당 앱으로 전달돼요")
 
     # The customer's next message arrives live while the agent has the chat open.
     follow_up = telegram_update("주문번호는 1234예요", name="지현")

@@ -17,7 +17,7 @@ from playwright.async_api import expect
 
 from sangdam.routing import service as routing_service
 from tests.email.test_threading import HOURS, stored_messages
-from tests.fixtures.factories import World, import_demo_faq
+from tests.fixtures.factories import PASSWORD, World, import_demo_faq
 from tests.fixtures.smtp import INBOUND_DOMAIN, Mail, mail
 
 __all__ = ["mail"]
@@ -159,3 +159,26 @@ async def test_the_night_message_reaches_the_team_and_the_answer_comes_by_email(
     assert after[-1].kind == "note" and after[-1].sender_type == "system"
     await mail.run_jobs()
     assert mail.sink.received == []
+
+    # In the inbox the automatic reply is folded away under its label, and the bot path
+    # says why the chat came to the team.
+    context = await browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul")
+    page = await context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    base = world.server.base_url
+    await page.goto(f"{base}/login")
+    await page.fill("input[name=email]", world.emails[world.owner.id])
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base}/inbox/{world.workspace.id}")
+    await page.goto(f"{base}/inbox/{world.workspace.id}?c={conversation_id}")
+    folded = page.locator("#messages .message.collapsed details")
+    await expect(folded.locator("summary")).to_contain_text("자동 응답")
+    await expect(folded.locator(".system-text")).to_be_hidden()
+    await folded.locator("summary").click()
+    await expect(folded.locator(".system-text")).to_contain_text("12월 11일까지 휴가입니다.")
+    await expect(page.locator("body")).to_contain_text("운영 시간 외: 팀이 이어받음")
+    await page.screenshot(path=str(artifacts / "off-hours-inbox-ko.png"))
+    assert errors == []
+    await context.close()

@@ -130,6 +130,8 @@ const ACTIVITY_TEXTS = {
   resolved: () => t("Resolved · the customer was told the chat ended"),
   rated: (content) => t("Customer rating: {rating}").replace("{rating}", ratingText(content))
     + (content.comment ? ` · “${content.comment}”` : ""),
+  moved: () => t("Passed to another colleague · the customer was told"),
+  survey: (content) => t("Survey sent: {name}").replace("{name}", content.name || ""),
 };
 
 // A rating as the agent reads it: stars out of 5, or a thumb on the good/bad scale.
@@ -137,6 +139,8 @@ function ratingText(content) {
   if (content.scale === "good_bad") return content.score >= 4 ? `👍 ${t("Good")}` : `👎 ${t("Bad")}`;
   return `${"★".repeat(content.score)}${"☆".repeat(5 - content.score)} ${content.score}/5`;
 }
+
+const MESSENGERS = { telegram: "Telegram", line: "LINE" };
 
 function renderHeader() {
   const conversation = state.conversations.get(state.current);
@@ -149,8 +153,11 @@ function renderHeader() {
   // Offline and email conversations: replies also go out by email (email/service.py).
   const origin = conversation.origin || {};
   const byEmail = origin.channel === "email" || (origin.offline && origin.email);
-  $("thread-channel").hidden = !byEmail;
-  $("thread-channel").textContent = byEmail ? `${t(origin.offline ? "Offline message" : "Email")} · ${t("replies also go to")} ${origin.email}` : "";
+  // Messenger conversations (channels/): replies go out through that app.
+  const messenger = MESSENGERS[origin.channel];
+  $("thread-channel").hidden = !byEmail && !messenger;
+  $("thread-channel").textContent = byEmail ? `${t(origin.offline ? "Offline message" : "Email")} · ${t("replies also go to")} ${origin.email}`
+    : messenger ? `${messenger} · ${t("replies go out through the app")}` : "";
   $("toggle-status").textContent = conversation.status === "resolved" ? t("Reopen") : t("Resolve");
   const assignee = conversation.assignee_id === null ? null : state.agents.get(conversation.assignee_id);
   $("assign-me").hidden = conversation.assignee_id === boot.agent.id;
@@ -166,6 +173,13 @@ function renderMessages() {
   const conversation = state.conversations.get(state.current);
   list.replaceChildren();
   for (const message of messages) {
+    if ((message.content || {}).collapsed) {
+      // An automatic reply (out of office…): kept, folded, never the conversation's news.
+      list.append(el("li", { class: "message system collapsed", "data-seq": message.seq },
+        el("details", {}, el("summary", { text: `${t("Automatic reply")} · ${formatTime(message.created_at, locale)}` }),
+          el("div", { class: "system-text", text: message.body }))));
+      continue;
+    }
     if (message.sender_type === "system") {
       const text = ACTIVITY_TEXTS[(message.content || {}).activity];
       list.append(el("li", { class: `message system ${(message.content || {}).activity || ""}`, "data-seq": message.seq },
@@ -294,7 +308,7 @@ const STEP_LABELS = {
   handed_off: "Handed off", small_talk: "Greeted back",
 };
 
-const REASON_LABELS = { requested: "Customer asked for a person", out_of_scope: "Out of the bot's scope", missing_faq: "The FAQ entry was removed" };
+const REASON_LABELS = { requested: "Customer asked for a person", out_of_scope: "Out of the bot's scope", missing_faq: "The FAQ entry was removed", off_hours: "Off hours: taken for the team" };
 
 async function loadBotPath(id) {
   const path = await api(`conversations/${id}/bot-path`).catch(() => null);
