@@ -26,6 +26,8 @@ from sangdam.auth.dependencies import document_security
 from sangdam.automation import tasks as automation_tasks
 from sangdam.automation.api import router as automation_router
 from sangdam.bot.api import router as bot_router
+from sangdam.campaigns import tasks as _campaign_tasks  # noqa: F401  (registers its job handlers)
+from sangdam.campaigns.api import router as campaigns_router
 from sangdam.canned.api import router as canned_router
 from sangdam.channels import tasks as _channel_tasks  # noqa: F401  (registers its job handlers)
 from sangdam.channels.api import router as channels_router
@@ -34,6 +36,8 @@ from sangdam.config import Settings
 from sangdam.contacts.api import router as contacts_router
 from sangdam.contacts.tasks import run_purger
 from sangdam.conversations.api import router as conversations_router
+from sangdam.csat import tasks as _csat_tasks  # noqa: F401  (registers its job handlers)
+from sangdam.csat.api import public_router as csat_public_router
 from sangdam.csat.api import router as csat_router
 from sangdam.csat.api import widget_router as csat_widget_router
 from sangdam.db import Database
@@ -57,6 +61,7 @@ from sangdam.realtime.service import Realtime
 from sangdam.reports.api import router as reports_router
 from sangdam.routing.api import router as routing_router
 from sangdam.routing.tasks import run_sweeper
+from sangdam.segments.api import router as segments_router
 from sangdam.tags.api import router as tags_router
 from sangdam.web.i18n import error_translator
 from sangdam.web.pages import error_page
@@ -280,8 +285,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         canned_router,
         tags_router,
         automation_router,
+        segments_router,
+        campaigns_router,
         csat_router,
         csat_widget_router,
+        csat_public_router,
         reports_router,
         help_router,
         widget_router,

@@ -13,12 +13,14 @@ from sangdam.accounts import models as _accounts_models
 from sangdam.automation import models as _automation_models
 from sangdam.automation import service as automation
 from sangdam.bot import models as _bot_models
+from sangdam.campaigns import models as _campaigns_models
 from sangdam.canned import models as _canned_models
 from sangdam.channels import models as _channels_models
 from sangdam.channels import service as channels
 from sangdam.contacts import models as _contacts_models
 from sangdam.conversations import models as _conversations_models
 from sangdam.csat import models as _csat_models
+from sangdam.csat import service as csat
 from sangdam.email import models as _email_models
 from sangdam.email import service as email
 from sangdam.inboxes import models as _inboxes_models
@@ -47,6 +49,7 @@ from sangdam.reports import models as _reports_models
 from sangdam.reports import service as reports
 from sangdam.routing import models as _routing_models
 from sangdam.routing import service as routing
+from sangdam.segments import models as _segments_models
 from sangdam.tags import models as _tags_models
 from sangdam.workspaces import models as _workspaces_models
 
@@ -55,6 +58,7 @@ MODELS = (
     _accounts_models,
     _automation_models,
     _bot_models,
+    _campaigns_models,
     _canned_models,
     _channels_models,
     _contacts_models,
@@ -69,6 +73,7 @@ MODELS = (
     _messages_models,
     _reports_models,
     _routing_models,
+    _segments_models,
     _tags_models,
     _workspaces_models,
 )
@@ -98,6 +103,7 @@ REACTIONS = (
     on(ConversationAssigned, routing.on_conversation_assigned),
     on(ConversationResolved, routing.on_conversation_resolved),
     on(ConversationResolved, reports.on_conversation_resolved),
+    on(ConversationResolved, csat.on_conversation_resolved),
 )
 
 
