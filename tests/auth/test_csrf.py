@@ -16,10 +16,12 @@ from tests.fixtures.factories import PASSWORD, World
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Not authenticated by the session cookie: signing in (guarded by its Origin check,
 # below), a password-reset link (its secret is the credential), the first account of
-# a new installation, and the widget's API, which takes the visitor's bearer token only.
+# a new installation, the widget's API, which takes the visitor's bearer token only, a
+# survey answer (its link's token is the credential) and messengers' webhooks (signed).
 # (Accepting an invitation is checked: a signed-in browser joins as its user.)
 NOT_COOKIE_AUTHENTICATED = re.compile(
     r"^/api/v1/login$|^/api/v1/password-reset(/\{secret\})?$|^/api/v1/setup$|^/api/widget/"
+    r"|^/api/v1/surveys/\{token\}/response$|^/api/channels/v1/"
 )
 # An id that exists nowhere: with the right header a request gets as far as
 # "not found" or "not valid", and changes nothing.

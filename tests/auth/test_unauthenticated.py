@@ -16,12 +16,14 @@ from tests.fixtures.factories import World
 # What anyone may call: signing in, a password-reset or invitation link (the secret in
 # the path is the credential), the first account of a new installation, the widget's
 # first call (it takes the inbox's public key), the API description and its docs page, the
-# help center.
+# help center, a survey link (its token is the credential: tests/csat) and a messenger's
+# webhook (each request signed with the channel's own secret: tests/channels).
 PUBLIC = re.compile(
     r"^/api/openapi\.json$|^/api/docs(/assets/\{name\})?$"
     r"|^/api/v1/login$|^/api/v1/password-reset(/\{secret\})?$"
     r"|^/api/v1/invitations/\{secret\}(/accept)?$|^/api/v1/setup$"
     r"|^/api/widget/v1/visitors$|^/help/"
+    r"|^/api/v1/surveys/\{token\}(/response)?$|^/api/channels/v1/\{kind\}/\{webhook_key\}$"
 )
 ABSENT_ID = "987654321"
 
