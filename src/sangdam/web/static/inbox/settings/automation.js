@@ -538,7 +538,11 @@ async function main() {
     list.append(row);
     row.querySelector("select").focus();
   });
-  $("rule-json-panel").addEventListener("toggle", showJson);
+  // Filled as the summary is clicked (or pressed), before the panel opens: the "toggle"
+  // event comes later, as a task of its own, and would overwrite what was typed meanwhile.
+  $("rule-json-panel").querySelector("summary").addEventListener("click", () => {
+    if (!$("rule-json-panel").open) $("rule-json").value = JSON.stringify(readRule(), null, 2);
+  });
   $("rule-json-load").addEventListener("click", loadJson);
   $("rules-import").addEventListener("change", importRules);
   await loadPickers();
