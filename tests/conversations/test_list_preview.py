@@ -28,7 +28,7 @@ async def test_the_preview_is_the_customers_question_after_the_bot_hands_off(
 ) -> None:
     login = await import_demo_faq(world)
     visitor = await world.visitor(locale="ko-KR")
-    question = "연간 결제 중간에 해지하면 남은 금액은 어떻게 되나요?"
+    question = "연간 결제 중간에 해지하면 남은 금액 돌려주나요?"  # the bot answers it
     started = await visitor.start(question)
     conversation_id = started["conversation"]["id"]
     # The bot answered, it did not help, and the customer asks for a person: the bot's
