@@ -7,7 +7,7 @@ const TYPES = {
   attribute: "Attribute", tag: "Tag", event: "Did an event", page_view: "Viewed a page",
   last_seen: "Last seen", language: "Language", visits: "Visits", member: "Identified member",
 };
-const VALUE_TYPES = { text: "Text", number: "Number", date: "Date", boolean: "Yes/No" };
+const VALUE_TYPES = { text: "Text (words)", number: "Number", date: "Date", boolean: "Yes/No" };
 const OPS = {
   text: { "=": "is", "!=": "is not", contains: "contains", exists: "is set", not_exists: "is not set" },
   number: { "=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥", exists: "is set", not_exists: "is not set" },
@@ -159,7 +159,7 @@ function conditionList(spec, onChange, nested) {
     addGroup.addEventListener("click", () => { add({ type: "group", match: "any", conditions: [{ type: "last_seen", op: "within_days", days: 10 }] }); onChange(); });
     tools.append(addGroup);
   }
-  box.append(el("p", {}, nested ? t("Any or all of:") : t("Customers who match"), " ", match), rows, tools);
+  box.append(el("div", { class: "rule-row" }, el("span", { text: nested ? t("Any or all of:") : t("Customers who match") }), match), rows, tools);
   box.read = () => ({ match: match.value, conditions: [...rows.children].map((row) => row.read()) });
   return box;
 }
