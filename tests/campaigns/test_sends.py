@@ -174,6 +174,13 @@ async def test_the_customer_sees_it_in_the_widget_and_replies(world: World, jobs
     assert message["sender_type"] == "bot"
     assert conversation["status"] == "snoozed"
     await socket.close()
+    # The next page view brings it back among the customer's conversations.
+    resumed = await visitor.client.post(
+        "/api/widget/v1/session", json={"url": "https://shop.example/cart"}
+    )
+    assert resumed.status_code == 200, resumed.text
+    listed = {c["id"]: c for c in resumed.json()["conversations"]}
+    assert listed[conversation["id"]]["last_message_preview"] == message["body"]
 
     stats = (await _stats(login, world, campaign["id"]))["stats"]
     assert (stats["sent"], stats["shown"], stats["replied"]) == (1, 0, 0)
