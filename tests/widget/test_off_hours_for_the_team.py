@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from sangdam.bot.models import BotEvent
 from sangdam.conversations.models import Conversation
-from sangdam.inboxes.models import Inbox
 from tests.fixtures.factories import Visitor, World, import_demo_faq, new_client_id
 from tests.fixtures.smtp import Mail
 from tests.widget.test_offline_intake import close_until_the_day_after_tomorrow
@@ -79,10 +78,22 @@ async def test_off_hours_an_unanswered_message_is_taken_for_the_team(
 async def test_off_hours_every_message_by_setting(world: World, mail: Mail) -> None:
     login = await import_demo_faq(world)
     await close_until_the_day_after_tomorrow(login, world)
-    async with world.server.db.transaction() as session:
-        inbox = await session.get(Inbox, world.inbox.id)
-        assert inbox is not None
-        inbox.config = {**(inbox.config or {}), "off_hours_to_team": "every"}
+    # An admin chooses it in Settings › General (the workspace's API).
+    workspace = (await login.client.get(world.base)).json()
+    assert workspace["off_hours_to_team"] == "unanswered"
+    chosen = {k: workspace[k] for k in ("name", "locale", "timezone", "website")}
+    saved = await login.client.put(
+        world.base, json={**chosen, "off_hours_to_team": "every"}, headers=login.headers()
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["off_hours_to_team"] == "every"
+    refused = await login.client.put(
+        world.base, json={**chosen, "off_hours_to_team": "always"}, headers=login.headers()
+    )
+    assert refused.status_code == 422
+    # Saving the rest again leaves the choice as it was.
+    again = await login.client.put(world.base, json=chosen, headers=login.headers())
+    assert again.json()["off_hours_to_team"] == "every"
     # The bot knows this one, and answers it; the team still gets it.
     _visitor, conversation_id = await _start(world, "환불 받을 수 있어요?", "every@example.com")
     path = await _bot_path(world, conversation_id)

@@ -96,6 +96,9 @@ def _workspace_out(workspace: Workspace, inbox: Inbox, base_url: str) -> Workspa
         locale=workspace.default_locale,
         timezone=workspace.timezone,
         website=inbox.config.get("website"),
+        off_hours_to_team=(
+            "every" if inbox.config.get("off_hours_to_team") == "every" else "unanswered"
+        ),
         widget_key=inbox.public_key,
         help_url=f"{base_url}/help/{workspace.slug}" if workspace.slug else None,
     )
@@ -103,7 +106,11 @@ def _workspace_out(workspace: Workspace, inbox: Inbox, base_url: str) -> Workspa
 
 def _wanted(payload: WorkspaceSettingsIn) -> service.WorkspaceSettings:
     return service.WorkspaceSettings(
-        name=payload.name, locale=payload.locale, timezone=payload.timezone, website=payload.website
+        name=payload.name,
+        locale=payload.locale,
+        timezone=payload.timezone,
+        website=payload.website,
+        off_hours_to_team=payload.off_hours_to_team,
     )
 
 

@@ -65,6 +65,10 @@ class WorkspaceSettingsIn(Input):
     timezone: Text = Field(default="Asia/Seoul", max_length=64)
     # The company's website, where the widget goes ("www.example.com").
     website: Text | None = Field(default=None, max_length=300)
+    # Off hours, which typed messages the bot hands to the team (queued for the next opening,
+    # the team emailed, the customer told when): those it cannot answer, or every one.
+    # Left out: unchanged.
+    off_hours_to_team: Literal["unanswered", "every"] | None = None
 
 
 class SetupIn(WorkspaceSettingsIn):
@@ -81,6 +85,7 @@ class WorkspaceOut(BaseModel):
     locale: str
     timezone: str
     website: str | None
+    off_hours_to_team: Literal["unanswered", "every"] = "unanswered"
     widget_key: str
     help_url: str | None
 

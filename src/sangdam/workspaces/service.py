@@ -246,6 +246,7 @@ class WorkspaceSettings:
     locale: str
     timezone: str
     website: str | None
+    off_hours_to_team: str | None = None
 
 
 async def _new_workspace(
@@ -320,5 +321,7 @@ async def update_general(
     workspace.timezone = check_timezone(wanted.timezone)
     host = website_host(wanted.website or "")
     config = {key: value for key, value in inbox.config.items() if key != "website"}
+    if wanted.off_hours_to_team is not None:
+        config["off_hours_to_team"] = wanted.off_hours_to_team
     inbox.config = {**config, "website": host} if host else config
     return workspace, inbox

@@ -12,6 +12,7 @@ async function load() {
   form.locale.value = workspace.locale;
   form.timezone.value = workspace.timezone;
   form.website.value = workspace.website || "";
+  form.off_hours_to_team.value = workspace.off_hours_to_team;
   $("snippet").textContent = checklist.snippet;
 }
 
@@ -25,6 +26,7 @@ form.addEventListener("submit", async (event) => {
         locale: form.locale.value,
         timezone: form.timezone.value.trim(),
         website: form.website.value.trim() || null,
+        off_hours_to_team: form.off_hours_to_team.value,
       },
     });
     notice(t("Saved."));
