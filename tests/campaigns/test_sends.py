@@ -256,7 +256,8 @@ async def test_campaigns_stay_in_their_workspace_and_bad_ones_are_refused(
             },
             404,
         ),
-        (base | {"sender_type": "agent"}, 422),  # an agent's message names the agent
+        (base | {"sender_type": "agent"}, 400),  # an agent's message names the agent
+        (base | {"body": "   "}, 400),
         (base | {"body": ""}, 422),
     ]
     for body, status in refused:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from sangdam.kit.input import Id, Input, Int, Text
 
@@ -24,16 +24,6 @@ class CampaignIn(Input):
     body: Text = Field(min_length=1, max_length=BODY_MAX_CHARS)
     # Skip a customer who got any campaign within this many days (0: no cap).
     frequency_cap_days: Int = Field(default=7, ge=0, le=365)
-
-    @model_validator(mode="after")
-    def _sender(self) -> CampaignIn:
-        if self.sender_type == "agent" and self.sender_agent_id is None:
-            raise ValueError("a message from an agent needs sender_agent_id")
-        if self.sender_type == "bot":
-            self.sender_agent_id = None
-        if not self.body.strip():
-            raise ValueError("the message is empty")
-        return self
 
 
 class CampaignStats(BaseModel):

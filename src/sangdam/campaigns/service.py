@@ -53,6 +53,15 @@ BATCH_SIZE = 200
 
 async def _check(session: AsyncSession, workspace_id: int, payload: CampaignIn) -> int:
     """Check what the campaign names; returns its inbox's id."""
+    if payload.sender_type == "agent" and payload.sender_agent_id is None:
+        raise BadRequest(
+            "Choose the agent the message comes from, or send it from the bot.",
+            code="campaign_without_sender",
+        )
+    if payload.sender_type == "bot":
+        payload.sender_agent_id = None
+    if not payload.body.strip():
+        raise BadRequest("Write the campaign's message.", code="campaign_without_body")
     await SegmentRepository(session, workspace_id).get(payload.segment_id)
     inboxes = InboxRepository(session, workspace_id)
     if payload.inbox_id is not None:

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from sangdam.kit.input import Id, Input, Int, Text
 
@@ -48,7 +48,7 @@ OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
 class AttributeCondition(_Strict):
     type: Literal["attribute"]
     # A key of the customer's profile attributes (``Sangdam.boot`` profile), e.g. plan.
-    key: Text = Field(min_length=1, max_length=100)
+    key: Text = Field(min_length=1, max_length=100, pattern=ATTRIBUTE_KEY.pattern)
     # What the value is: only values of that JSON type match (a "3" text is not the number 3).
     # Dates are ISO texts ("2026-11-30" or a full timestamp), compared by their day.
     value_type: AttributeType = "text"
@@ -57,50 +57,45 @@ class AttributeCondition(_Strict):
     # Only values the company's backend signed (a verified member's), not what a browser claimed.
     signed_only: bool = False
 
-    @field_validator("key")
-    @classmethod
-    def _key(cls, key: str) -> str:
-        if not ATTRIBUTE_KEY.match(key):
-            raise ValueError("an attribute key is letters, digits, _ and - (at most 100)")
-        return key
-
-    @model_validator(mode="after")
-    def _shape(self) -> AttributeCondition:
+    def problem(self) -> str | None:
+        """What is wrong with the operator or the value for this type, or None; fixes the
+        value's type on the way (numbers as floats, dates and texts as texts). A business
+        rule beyond the schema: the service answers it with a 400."""
         allowed = OPS_BY_TYPE[self.value_type]
         if self.op not in allowed:
-            raise ValueError(
+            return (
                 f"operator {self.op!r} does not apply to {self.value_type} values "
                 f"(use one of {', '.join(allowed)})"
             )
         if self.op in ("exists", "not_exists"):
             self.value = None
-            return self
+            return None
         if self.value is None:
-            raise ValueError(f"operator {self.op!r} needs a value")
+            return f"operator {self.op!r} needs a value"
         if self.value_type == "number" or self.op in ("within_days", "more_than_days_ago"):
             if isinstance(self.value, bool):
-                raise ValueError(f"{self.value!r} is not a number")
+                return f"{self.value!r} is not a number"
             try:
                 number = float(self.value)
             except (TypeError, ValueError):
-                raise ValueError(f"{self.value!r} is not a number") from None
+                return f"{self.value!r} is not a number"
             if self.op in ("within_days", "more_than_days_ago") and not 0 <= number <= MAX_DAYS:
-                raise ValueError(f"days must be between 0 and {MAX_DAYS}")
+                return f"days must be between 0 and {MAX_DAYS}"
             self.value = number
         elif self.value_type == "date":
             try:
                 dt.date.fromisoformat(str(self.value))
             except ValueError:
-                raise ValueError(f"{self.value!r} is not a date like 2026-11-30") from None
+                return f"{self.value!r} is not a date like 2026-11-30"
             self.value = str(self.value)
         elif self.value_type == "boolean":
             if not isinstance(self.value, bool):
-                raise ValueError("a boolean attribute compares with true or false")
+                return "a boolean attribute compares with true or false"
         elif isinstance(self.value, bool):
             self.value = "true" if self.value else "false"
         else:
             self.value = str(self.value)
-        return self
+        return None
 
 
 class TagCondition(_Strict):

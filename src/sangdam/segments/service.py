@@ -256,19 +256,32 @@ def compile_filter(
     return clause if clauses or segment_filter.match == "all" else false()
 
 
-def _tag_ids(segment_filter: SegmentFilter) -> set[int]:
-    ids: set[int] = set()
+def _simple_conditions(segment_filter: SegmentFilter) -> list[Any]:
+    found: list[Any] = []
     for condition in segment_filter.conditions:
-        inner = condition.conditions if isinstance(condition, GroupCondition) else [condition]
-        ids.update(c.tag_id for c in inner if isinstance(c, TagCondition))
-    return ids
+        found.extend(condition.conditions if isinstance(condition, GroupCondition) else [condition])
+    return found
+
+
+def check_values(segment_filter: SegmentFilter) -> None:
+    """Refuse an operator or value the attribute's type can't take (the schema can't say it)."""
+    for condition in _simple_conditions(segment_filter):
+        if isinstance(condition, AttributeCondition):
+            problem = condition.problem()
+            if problem is not None:
+                raise BadRequest(
+                    "The condition on the attribute {key} is not valid: {problem}.",
+                    code="invalid_segment_condition",
+                    values={"key": condition.key, "problem": problem},
+                )
 
 
 async def check_filter(
     session: AsyncSession, workspace_id: int, segment_filter: SegmentFilter
 ) -> None:
-    """Refuse a filter naming a tag of another workspace (or none): it would match nobody."""
-    wanted = _tag_ids(segment_filter)
+    """Refuse bad values, and a tag of another workspace (or none): it would match nobody."""
+    check_values(segment_filter)
+    wanted = {c.tag_id for c in _simple_conditions(segment_filter) if isinstance(c, TagCondition)}
     if not wanted:
         return
     found = await SegmentRepository(session, workspace_id).existing_ids(Tag, wanted)
@@ -329,8 +342,10 @@ async def update_segment(
 def stored_filter(segment: Segment) -> SegmentFilter:
     """A saved segment's filter, validated again (a rule that no longer holds is refused)."""
     try:
-        return SegmentFilter.model_validate(segment.filter or {}, strict=False)
-    except ValueError:
+        segment_filter = SegmentFilter.model_validate(segment.filter or {}, strict=False)
+        check_values(segment_filter)
+        return segment_filter
+    except (ValueError, BadRequest):
         raise BadRequest(
             "Segment {id} has a filter that is no longer valid; edit it and save it again.",
             code="invalid_segment",
