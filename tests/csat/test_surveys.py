@@ -131,11 +131,11 @@ async def test_a_survey_two_hours_after_resolve_reaches_the_widget_once(
     missing = await visitor.client.post(
         f"/api/widget/v1/surveys/{send.id}/response", json={"answers": [None, "네", None]}
     )
-    assert missing.status_code == 422 and "Question 1" in missing.text
+    assert missing.status_code == 400 and "Question 1" in missing.text
     not_an_option = await visitor.client.post(
         f"/api/widget/v1/surveys/{send.id}/response", json={"answers": [5, "글쎄요", None]}
     )
-    assert not_an_option.status_code == 422
+    assert not_an_option.status_code == 400
     answered = await visitor.client.post(
         f"/api/widget/v1/surveys/{send.id}/response", json={"answers": [5, "네", "빨랐어요"]}
     )
@@ -276,3 +276,23 @@ def test_each_conversation_is_asked_by_its_own_channel() -> None:
     assert channel(channel="email", email="customer@customer.test") == "email"
     # Messengers show no survey card: nothing is sent there.
     assert channel(channel="telegram") is None and channel(channel="line") is None
+
+
+async def test_a_choice_question_needs_two_options_and_the_refusal_says_which(
+    world: World,
+) -> None:
+    login = await world.login()
+    body = {
+        "name": "선택형",
+        "questions": [
+            {"kind": "rating", "text": "만족하셨나요?"},
+            {"kind": "choice", "text": "어떤 점이요?", "options": ["속도", "  "]},
+        ],
+    }
+    refused = await login.client.post(
+        f"{world.base}/surveys", json=body, headers={**login.headers(), "Accept-Language": "en"}
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["message"] == "Question 2 is a choice: give it at least two options."
+    listed = await login.client.get(f"{world.base}/surveys")
+    assert listed.status_code == 200 and listed.json() == []

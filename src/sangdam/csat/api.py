@@ -23,6 +23,7 @@ from sangdam.csat.schemas import (
     SurveySendOut,
 )
 from sangdam.kit.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     NotFound,
@@ -38,17 +39,17 @@ from sangdam.workspaces.service import require_admin
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}",
     tags=["ratings"],
-    responses=responses(Unauthorized, Forbidden, NotFound, Unprocessable),
+    responses=responses(BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable),
 )
 public_router = APIRouter(
     prefix="/api/v1/surveys",
     tags=["surveys"],
-    responses=responses(NotFound, Unprocessable, TooManyRequests),
+    responses=responses(BadRequest, NotFound, Unprocessable, TooManyRequests),
 )
 widget_router = APIRouter(
     prefix="/api/widget/v1",
     tags=["widget"],
-    responses=responses(Unauthorized, NotFound, Unprocessable, TooManyRequests),
+    responses=responses(BadRequest, Unauthorized, NotFound, Unprocessable, TooManyRequests),
 )
 
 

@@ -39,7 +39,7 @@ from sangdam.csat.schemas import (
 )
 from sangdam.db import utcnow
 from sangdam.jobs.service import enqueue
-from sangdam.kit.errors import Conflict, NotFound, Unprocessable
+from sangdam.kit.errors import BadRequest, Conflict, NotFound
 from sangdam.kit.secrets import hash_token
 from sangdam.messages.models import MessageKind, SenderType
 from sangdam.messages.service import send_message
@@ -164,7 +164,7 @@ def _questions(payload: SurveyIn) -> list[dict[str, Any]]:
     for number, question in enumerate(payload.questions, start=1):
         options = [o.strip() for o in question.options if o.strip()]
         if question.kind == QuestionKind.CHOICE.value and len(options) < 2:
-            raise Unprocessable(
+            raise BadRequest(
                 "Question {number} is a choice: give it at least two options.",
                 values={"number": number},
             )
@@ -323,7 +323,7 @@ def mark_sent(send: SurveySend) -> None:
 
 def _checked_answers(questions: list[dict[str, Any]], answers: list[Any]) -> list[Any]:
     if len(answers) != len(questions):
-        raise Unprocessable(
+        raise BadRequest(
             "This survey has {count} questions: send one answer for each (null to skip one).",
             values={"count": len(questions)},
         )
@@ -333,20 +333,20 @@ def _checked_answers(questions: list[dict[str, Any]], answers: list[Any]) -> lis
             answer = answer.strip() or None
         if answer is None:
             if question.get("required"):
-                raise Unprocessable("Question {number} needs an answer.", values={"number": number})
+                raise BadRequest("Question {number} needs an answer.", values={"number": number})
             checked.append(None)
             continue
         kind = question["kind"]
         if kind == QuestionKind.RATING.value and not isinstance(answer, int):
-            raise Unprocessable(
+            raise BadRequest(
                 "Question {number} is a rating: answer 1 to 5.", values={"number": number}
             )
         if kind == QuestionKind.CHOICE.value and answer not in question["options"]:
-            raise Unprocessable(
+            raise BadRequest(
                 "Question {number}: choose one of its options.", values={"number": number}
             )
         if kind == QuestionKind.TEXT.value and not isinstance(answer, str):
-            raise Unprocessable("Question {number} asks for text.", values={"number": number})
+            raise BadRequest("Question {number} asks for text.", values={"number": number})
         checked.append(answer)
     return checked
 
