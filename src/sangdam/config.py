@@ -135,6 +135,12 @@ class RateLimitSettings(BaseModel):
     reset_emails_per_recipient_per_hour: int = 3
     # Inbound emails per workspace per minute.
     emails_per_workspace_per_minute: int = 300
+    # Messenger webhook deliveries (Telegram, LINE) per channel account per minute: 200 a
+    # second, far above a support desk's traffic, so one account's flood can't take the rest.
+    webhooks_per_channel_per_minute: int = 12000
+    # Webhook deliveries per sending address per minute, whatever the account: the
+    # platforms send from a few addresses; made-up webhook keys from one address stop here.
+    webhooks_per_address_per_minute: int = 12000
 
 
 class OutboundSettings(BaseModel):

@@ -316,3 +316,43 @@ async def test_connect_says_what_the_platform_answered(
 
 def httpx_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=20)
+
+
+async def test_webhook_floods_are_limited_per_account_and_per_address(
+    world: World, messengers: Messengers
+) -> None:
+    """The webhook is public: a flood at one account, or made-up keys from one address,
+    gets 429 before any signature check or lookup; other accounts keep receiving."""
+    login = await world.login()
+    flooded, other = await telegram_channel(login, world), await telegram_channel(login, world)
+    rates = world.server.settings.rate_limits
+    saved = rates.model_copy()
+    try:
+        rates.webhooks_per_channel_per_minute = 3
+        for n in range(3):
+            accepted = await deliver_telegram(world, flooded, telegram_update(f"하나 {n}"))
+            assert accepted.status_code == 200, accepted.text
+        refused = await deliver_telegram(world, flooded, telegram_update("넷"))
+        assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert (
+            await deliver_telegram(world, other, telegram_update("다른 계정"))
+        ).status_code == 200
+
+        rates.webhooks_per_channel_per_minute = saved.webhooks_per_channel_per_minute
+        rates.webhooks_per_address_per_minute = 2
+        base = flooded["webhook_url"].rsplit("/", 1)[0]
+        async with httpx_client() as client:
+            guesses = [
+                (await client.post(f"{base}/{n:032x}", json=telegram_update("?"))).status_code
+                for n in range(4)
+            ]
+        assert guesses[-1] == 429 and 404 in guesses
+    finally:
+        world.server.settings.rate_limits = saved
+    await run_jobs(world)
+    bodies = []
+    for conversation in await _conversations(login, world):
+        messages = await _messages(login, world, conversation["id"])
+        bodies += [m["body"] for m in messages if m["sender_type"] == "contact"]
+    assert sorted(bodies) == sorted(["하나 0", "하나 1", "하나 2", "다른 계정"])

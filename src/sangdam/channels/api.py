@@ -26,6 +26,7 @@ from sangdam.kit.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
     responses,
@@ -101,7 +102,9 @@ async def connect_channel(
 
 @webhook_router.post(
     "/api/channels/v1/{kind}/{webhook_key}",
-    responses=responses(BadRequest, Unauthorized, NotFound, PayloadTooLarge, Unprocessable),
+    responses=responses(
+        BadRequest, Unauthorized, NotFound, PayloadTooLarge, Unprocessable, TooManyRequests
+    ),
 )
 async def webhook(
     request: Request,
@@ -112,6 +115,8 @@ async def webhook(
 ) -> dict[str, bool]:
     """Where Telegram and LINE deliver; answered once the events are stored (a job makes
     them messages), so the platform never waits on Sangdam's work."""
+    limits = sangdam(request).limits
+    await limits.webhook(limits.address(request), webhook_key)
     limit = settings.channels.max_webhook_bytes
     body = bytearray()
     async for chunk in request.stream():

@@ -342,6 +342,15 @@ class PublicLimits:
             ),
         )
 
+    async def webhook(self, address: str, webhook_key: str) -> None:
+        """A messenger's webhook delivery, counted before its signature is checked."""
+        rates = self.settings.rate_limits
+        await self._enforce(
+            "Too many webhook deliveries in a short time. Try again in {seconds} seconds.",
+            ("webhooks:channel", webhook_key, rates.webhooks_per_channel_per_minute, MINUTE),
+            ("webhooks:address", address, rates.webhooks_per_address_per_minute, MINUTE),
+        )
+
     async def email(self, sender: str, workspace_id: int) -> None:
         rates = self.settings.rate_limits
         await self._enforce(
