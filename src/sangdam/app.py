@@ -58,6 +58,7 @@ from sangdam.ops.api import RequestLog
 from sangdam.ops.api import router as ops_router
 from sangdam.realtime.api import router as realtime_router
 from sangdam.realtime.service import Realtime
+from sangdam.reports import tasks as _report_tasks  # noqa: F401  (registers its job handlers)
 from sangdam.reports.api import router as reports_router
 from sangdam.routing.api import router as routing_router
 from sangdam.routing.tasks import run_sweeper

@@ -23,6 +23,7 @@ from sangdam.db import create_engine
 from sangdam.migrations import HERE as MIGRATIONS
 from sangdam.migrations import alembic_config
 from sangdam.ops.service import code_heads
+from sangdam.reports.models import ConversationTimes
 from tests.conftest import settings_for
 from tests.fixtures.operations import run_step
 from tests.fixtures.server import start_server
@@ -123,6 +124,25 @@ async def _fill_previous_release(settings: Settings) -> dict[str, int]:
                 body=body,
                 content={},
             )
+        # One resolved an hour ago: the previous release kept no times for reports.
+        ids["resolved"] = insert(
+            "conversations",
+            workspace_id=ids["workspace"],
+            inbox_id=inbox,
+            contact_id=contact,
+            status="resolved",
+            assignee_id=agent,
+            last_seq=0,
+            version=1,
+            contact_last_seen_seq=0,
+            agent_last_seen_seq=0,
+            last_message_preview="",
+            last_message_sender="contact",
+            origin={},
+            created_at=now - dt.timedelta(hours=2),
+            resolved_at=now - dt.timedelta(hours=1),
+            last_activity_at=now - dt.timedelta(hours=1),
+        )
 
     try:
         async with AsyncSession(engine) as session:
@@ -192,6 +212,16 @@ async def test_a_database_of_the_previous_release_upgrades_with_its_data(
             )
             assert reply.status_code == 201, reply.text
             assert reply.json()["seq"] == len(BODIES) + 1
+        # The upgrade left a job that measures the old resolved conversation for reports;
+        # the node's job worker runs it.
+        measured = None
+        for _ in range(300):
+            async with running.db.read() as session:
+                measured = await session.get(ConversationTimes, ids["resolved"])
+            if measured is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert measured is not None and measured.resolution_s == 3600
     finally:
         await running.stop()
 
@@ -207,9 +237,7 @@ def contracting_steps(source: str) -> list[str]:
     """The calls in a migration's ``upgrade()`` that the previous version would trip on."""
     tree = ast.parse(source)
     upgrade = next(
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name == "upgrade"
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "upgrade"
     )
     found = []
     for node in ast.walk(upgrade):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sangdam.bot.models import BotEvent
 from sangdam.contacts.models import Contact
@@ -484,3 +485,22 @@ class MonitorRepository(WorkspaceRepository):
             .order_by(Agent.display_name, Agent.id)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+
+async def resolved_without_times(session: AsyncSession, limit: int) -> Sequence[Conversation]:
+    """Resolved conversations of every workspace that have no times yet (resolved before
+    reports kept them), oldest first: what the backfill job measures next."""
+    measured = select(ConversationTimes.conversation_id).where(
+        ConversationTimes.conversation_id == Conversation.id
+    )
+    stmt = (
+        select(Conversation)
+        .where(
+            Conversation.status == Status.RESOLVED.value,
+            Conversation.resolved_at.is_not(None),
+            ~measured.exists(),
+        )
+        .order_by(Conversation.id)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()
